@@ -1,0 +1,1 @@
+"""The machine world: an optimised trace becomes running code."""

@@ -1,0 +1,65 @@
+"""What every backend gives: a compiled unit that runs a trace and exits.
+
+A unit is built from one loop trace (``ops[0]`` is ``label(*inputargs,
+descr=T)``, the last op a ``jump`` or ``finish``); bridges attach to its guards.
+``run(inputs)`` executes until the trace leaves the unit and says how:
+
+- a guard failed (and no bridge is attached to it): ``guard`` is the failing guard
+  op and ``values`` the values of ``failargs(guard)``, in that order; ``exc`` is the
+  pending exception when a ``guard_no_exception`` failed (or a ``guard_exception``
+  saw another class), else None;
+- ``finish``: ``guard`` is None, ``target`` its ExitDescr, ``values`` its args;
+- a ``jump`` to a TargetDescr that is no label of this unit: ``target`` is that
+  descr and ``values`` the jump's args (the caller enters the unit that owns it).
+
+``iterations`` counts the jumps taken to labels inside the unit.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from metajit.tracer.ir import Descr, Op, Trace
+
+
+@dataclasses.dataclass
+class ExitResult:
+    guard: Op | None
+    values: list
+    exc: BaseException | None = None
+    target: Descr | None = None
+    iterations: int = 0
+
+
+class CompiledUnit:
+    """Base of the backends' units."""
+    backend_name = "?"
+
+    def __init__(self, trace: Trace):
+        self.trace = trace
+        self.bridges: dict[int, Trace] = {}   # id(guard op) -> bridge trace
+
+    def run(self, inputs: list) -> ExitResult:
+        raise NotImplementedError
+
+    def attach_bridge(self, guard: Op, bridge: Trace) -> None:
+        """From now on a failure of ``guard`` runs ``bridge`` (its inputargs match
+        ``failargs(guard)``) instead of exiting."""
+        self.bridges[id(guard)] = bridge
+        self.changed()
+
+    def changed(self) -> None:
+        """Called after a bridge attaches; a backend regenerates what it must."""
+
+
+def get_backend(name: str):
+    """The ``compile(trace) -> CompiledUnit`` function of a backend by name."""
+    if name == "reference":
+        from metajit.backend.reference import compile_unit
+        return compile_unit
+    if name in ("python", "auto"):
+        from metajit.backend.pysource import compile_unit
+        return compile_unit
+    if name == "native":
+        raise NotImplementedError("the native backend is not available yet: use --backend python")
+    raise ValueError(f"unknown backend {name!r}: choose reference, python, native or auto")

@@ -1,0 +1,238 @@
+"""Time one guest program with the JIT off and on, for each backend, in one run.
+
+Every run is a fresh process, ``python -m metajit run ... PROGRAM`` from the project
+root, timed from start to exit (so interpreter start-up is included, about 0.1-0.3 s),
+with ``--stats-json`` to collect what the JIT did.  Configurations are interleaved
+(off, python, native, off, python, ...) so that a change in the machine's load hits
+them alike.  The table (medians, ratios JIT-off time / JIT time, a check that every
+configuration printed the same output) goes to stdout and to
+benchmarks/results/NAME.md; progress goes to stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "benchmarks", "results")
+
+EPILOG = """\
+examples:
+  python benchmarks/run.py examples/bf/programs/primes.b
+  python benchmarks/run.py -n 5 --param threshold=500 examples/bf/programs/primes.b
+  python benchmarks/run.py --skip-jit-off --expect-md5 5024283fa65866ddd347b877798e84d8 \\
+      ../shared/data/bf/mandel.b
+  python benchmarks/run.py --timeout 600 ../shared/data/bf/bench.b
+
+A PROGRAM that does not exist is skipped with a message (exit status 0), so that
+scripts naming outside data (../shared/data/...) work in a clone without it.
+exit status: 0, or 1 when a run failed or printed a different output.
+"""
+
+
+class Config:
+    def __init__(self, name: str, options: list[str]):
+        self.name = name
+        self.options = options
+        self.times: list[float] = []
+        self.stats: dict | None = None
+        self.digests: set[str] = set()
+        self.timed_out = False
+        self.failure: str | None = None
+
+
+def native_available(python: str) -> bool:
+    probe = "import importlib.util; print(importlib.util.find_spec('metajit.backend.native') is not None)"
+    result = subprocess.run([python, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    return result.stdout.strip() == "True"
+
+
+def run_once(python: str, config: Config, program: str, guest_args: list[str],
+             params: list[str], stdin_path: str | None, timeout: float | None) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        stats_path = os.path.join(tmp, "stats.json")
+        cmd = [python, "-m", "metajit", "run", *config.options, "--stats-json", stats_path]
+        for param in params:
+            cmd += ["--param", param]
+        cmd += ["--", program, *guest_args]
+        stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+        try:
+            start = time.perf_counter()
+            result = subprocess.run(cmd, cwd=ROOT, stdin=stdin, capture_output=True,
+                                    timeout=timeout)
+            elapsed = time.perf_counter() - start
+        except subprocess.TimeoutExpired:
+            config.timed_out = True
+            return
+        finally:
+            if stdin_path:
+                stdin.close()
+        if result.returncode != 0:
+            err = result.stderr.decode(errors="replace").strip().splitlines()
+            config.failure = f"exit status {result.returncode}: {err[-1] if err else ''}"
+            return
+        config.times.append(elapsed)
+        config.digests.add(hashlib.md5(result.stdout).hexdigest())
+        if os.path.exists(stats_path):
+            with open(stats_path) as f:
+                config.stats = json.load(f)
+
+
+def fmt(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds:.2f}"
+
+
+def table(configs: list[Config], baseline: Config | None, timeout: float | None,
+          expected_md5: str | None) -> tuple[str, bool]:
+    digests = set()
+    for c in configs:
+        digests |= c.digests
+    reference = expected_md5 or (next(iter(baseline.digests)) if baseline and baseline.digests
+                                 else None)
+    ok = True
+    rows = ["| configuration | median s | min s | max s | JIT-off / this | loops | bridges "
+            "| guard failures | iterations in compiled code | output |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    base_median = statistics.median(baseline.times) if baseline and baseline.times else None
+    for c in configs:
+        median = statistics.median(c.times) if c.times else None
+        if c.failure:
+            ok = False
+            rows.append(f"| {c.name} | failed: {c.failure} | | | | | | | | |")
+            continue
+        if median is None:
+            note = f"> {timeout:g} (timeout)" if c.timed_out else "–"
+            rows.append(f"| {c.name} | {note} | | | | | | | | |")
+            continue
+        if c is baseline:
+            ratio = "1.00"
+        elif base_median is not None:
+            ratio = f"{base_median / median:.2f}"
+        elif baseline is not None and baseline.timed_out and timeout:
+            ratio = f"> {timeout / median:.1f}"
+        else:
+            ratio = "–"
+        s = c.stats or {}
+        if reference is None:
+            output = "md5 " + ",".join(sorted(d[:8] for d in c.digests))
+        elif c.digests == {reference}:
+            output = "same" if not expected_md5 else "md5 ok"
+        else:
+            output = "DIFFERENT"
+            ok = False
+        rows.append(f"| {c.name} | {fmt(median)} | {fmt(min(c.times))} | {fmt(max(c.times))} "
+                    f"| {ratio} | {s.get('loops', '–')} | {s.get('bridges', '–')} "
+                    f"| {s.get('guard_failures', '–')} | {s.get('compiled_iterations', '–')} "
+                    f"| {output} |")
+    if len(digests) > 1 and not expected_md5:
+        ok = False
+    return "\n".join(rows), ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="benchmarks/run.py", description=__doc__.split("\n\n")[0] + "\n\n" +
+        __doc__.split("\n\n")[1], epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("program", metavar="PROGRAM",
+                        help="the guest program (a path from the project root, or absolute)")
+    parser.add_argument("guest_args", metavar="ARGS", nargs="*",
+                        help="arguments for the guest (put -- before them if they start with -)")
+    parser.add_argument("-n", "--repetitions", type=int, default=3, metavar="N",
+                        help="runs of each configuration; the table shows medians (default 3)")
+    parser.add_argument("--backends", default="python,native", metavar="LIST",
+                        help="JIT backends to time, comma-separated; native is left out while "
+                             "it is not available (default python,native)")
+    parser.add_argument("--with-reference", action="store_true",
+                        help="also time the reference backend (very slow: a trace interpreter)")
+    parser.add_argument("--skip-jit-off", action="store_true",
+                        help="do not time the plain interpreter (for programs that take hours "
+                             "without the JIT); the ratio column is then empty")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="stop a run after SECONDS; a JIT-off timeout gives the ratios as "
+                             "lower bounds")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a JIT parameter for the JIT runs (repeatable)")
+    parser.add_argument("--stdin", metavar="FILE", help="feed FILE to the guest's input")
+    parser.add_argument("--expect-md5", metavar="HEX",
+                        help="the md5 of the correct output; every run is checked against it")
+    parser.add_argument("--name", help="the results file's name (default: the program's stem)")
+    parser.add_argument("--python", default=sys.executable,
+                        help="the Python that runs metajit (default: this one)")
+    ns = parser.parse_args(argv)
+
+    program = ns.program if os.path.isabs(ns.program) else os.path.join(os.getcwd(), ns.program)
+    if not os.path.isfile(program):
+        print(f"benchmarks: skipped: {ns.program} not found (outside data is not part of a "
+              f"clone)", file=sys.stderr)
+        return 0
+    program = os.path.relpath(program, ROOT) if program.startswith(ROOT + os.sep) else program
+    name = ns.name or os.path.splitext(os.path.basename(program))[0]
+
+    configs = []
+    baseline = None
+    if not ns.skip_jit_off:
+        baseline = Config("JIT off", ["--no-jit"])
+        configs.append(baseline)
+    backends = [b.strip() for b in ns.backends.split(",") if b.strip()]
+    if ns.with_reference and "reference" not in backends:
+        backends.insert(0, "reference")
+    if "native" in backends and not native_available(ns.python):
+        print("benchmarks: the native backend is not available yet: left out", file=sys.stderr)
+        backends.remove("native")
+    for backend in backends:
+        configs.append(Config(f"JIT {backend}", ["--backend", backend]))
+
+    for rep in range(ns.repetitions):
+        for config in configs:
+            if config.timed_out or config.failure:
+                continue
+            print(f"[{rep + 1}/{ns.repetitions}] {config.name:<14} {program} ...",
+                  end="", file=sys.stderr, flush=True)
+            params = ns.param if config is not baseline else []
+            run_once(ns.python, config, program, ns.guest_args, params, ns.stdin, ns.timeout)
+            if config.failure:
+                print(f" failed ({config.failure})", file=sys.stderr)
+            elif config.timed_out:
+                print(f" timeout after {ns.timeout:g} s", file=sys.stderr)
+            else:
+                print(f" {config.times[-1]:.2f} s", file=sys.stderr)
+
+    body, ok = table(configs, baseline, ns.timeout, ns.expect_md5)
+    from_root = subprocess.run([ns.python, "-c", "import metajit; print(metajit.__version__)"],
+                               cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    header = [
+        f"# {name}",
+        "",
+        f"- program: `{program}` {' '.join(ns.guest_args)}".rstrip(),
+        f"- date: {datetime.datetime.now().isoformat(timespec='seconds')}",
+        f"- machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+        f"- Python {platform.python_version()}, metajit {from_root or '?'}",
+        f"- {ns.repetitions} runs per configuration (medians); wall time of the whole "
+        f"process, start-up included",
+    ]
+    if ns.param:
+        header.append(f"- JIT parameters: {', '.join(ns.param)}")
+    if ns.skip_jit_off:
+        header.append("- JIT off: not timed (--skip-jit-off)")
+    text = "\n".join(header) + "\n\n" + body + "\n"
+    os.makedirs(RESULTS, exist_ok=True)
+    out_path = os.path.join(RESULTS, f"{name}.md")
+    with open(out_path, "w") as f:
+        f.write(text)
+    print(text)
+    print(f"benchmarks: written to {os.path.relpath(out_path, os.getcwd())}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

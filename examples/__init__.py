@@ -1,0 +1,1 @@
+"""Language VMs written against the hint API only."""

@@ -1,0 +1,1 @@
+"""The interpreter world: flow graphs, meta-interpreter, blackhole, portal, warm state."""

@@ -1,0 +1,102 @@
+"""Bridges: a guard that fails often gets a trace of its own, attached to it.
+
+The bridge is recorded from the guard's snapshot: the meta-interpreter's frames are
+rebuilt from it, each live value a fresh input box holding the value the failing
+guard handed back, and recording runs until a merge point: a jump to the loop
+compiled for that key, or a ``finish`` that hands the values back to the portal.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from metajit.interp.jitcode import AFTER_CTOR
+from metajit.interp.metainterp import MetaInterp, MIFrame
+from metajit.interp.stats import get_stats
+from metajit.interp.values import (LIST_ITER_DESCR, RANGE_DESCR, RANGE_ITER_DESCR,
+                                   TUPLE_DESCR, TV, VListIter, VRange, VRangeIter, VTuple,
+                                   const_tv, materialize)
+from metajit.tracer.ir import Box, Const, Virtual, failargs
+from metajit.tracer.recorder import Recorder
+
+
+def _entry_tv(entry, boxes: dict, values: dict, memo: dict) -> TV:
+    if isinstance(entry, tuple):
+        tv = _entry_tv(entry[0], boxes, values, memo)
+        tv.value = bool(tv.value)
+        return tv
+    if isinstance(entry, Const):
+        return const_tv(entry.value)
+    if isinstance(entry, Box):
+        box = entry.find()
+        if isinstance(box, Const):
+            return const_tv(box.value)
+        value = values[id(box)]
+        if box.kind == "i":
+            value = int(value)
+        elif box.kind == "f":
+            value = float(value)
+        return TV(value, boxes[id(box)])
+    if isinstance(entry, Virtual):
+        if id(entry) in memo:
+            return memo[id(entry)]
+        fields = {k: _entry_tv(v, boxes, values, memo) for k, v in entry.fields.items()}
+        concrete = materialize(entry.descr, {k: tv.value for k, tv in fields.items()})
+        descr = entry.descr
+        if descr is TUPLE_DESCR:
+            virtual = VTuple([fields[i] for i in range(len(fields))])
+        elif descr is RANGE_DESCR:
+            virtual = VRange(fields["start"], fields["stop"], fields["step"])
+        elif descr is RANGE_ITER_DESCR:
+            virtual = VRangeIter(fields["cur"], fields["stop"], fields["step"])
+        elif descr is LIST_ITER_DESCR:
+            virtual = VListIter(fields["lst"], fields["index"])
+        else:
+            raise TypeError(f"cannot rebuild a virtual of {descr!r} for a bridge")
+        tv = TV(concrete, None, virtual)
+        memo[id(entry)] = tv
+        return tv
+    raise TypeError(f"bad snapshot entry {entry!r}")
+
+
+def trace_bridge(warm, loop, unit, guard, fail_values: list) -> Any:
+    stats = get_stats()
+    warm.tracing = True
+    t0 = time.perf_counter()
+    try:
+        limit = warm.params_get("trace_limit")
+        rec = Recorder(f"bridge{stats.bridges}", limit + 1000)
+        boxes_in = failargs(guard)
+        boxes: dict[int, Box] = {}
+        values: dict[int, Any] = {}
+        for box, value in zip(boxes_in, fail_values):
+            boxes[id(box)] = rec.input(box.kind, box.pyclass)
+            values[id(box)] = value
+        mi = MetaInterp(warm, rec, limit)
+        mi.started = True
+        memo: dict = {}
+        frames = []
+        for fs in guard.snapshot.frames:
+            jc = fs.code
+            block, index, mode = jc.at(fs.pc)
+            live = jc.live(fs.pc)
+            tvs = [_entry_tv(e, boxes, values, memo) for e in fs.values]
+            frame = MIFrame(jc, block, index, dict(zip(live, tvs)), is_portal=not frames)
+            if frames and frames[-1].ctor_pending is not None:
+                frame.ctor_result = frames[-1].ctor_pending
+            frame.ctor_pending = tvs[len(live)] if mode == AFTER_CTOR else None
+            frames.append(frame)
+        mi.frames = frames
+        outcome = warm._run_until_closed(mi, rec, None, None, is_bridge=True)
+        if outcome is not None:
+            if getattr(mi, "aborted", False):
+                gid = id(guard)
+                loop.bridge_aborts[gid] = loop.bridge_aborts.get(gid, 0) + 1
+                loop.guard_counts[gid] = 0
+            return outcome
+        stats.time_tracing += time.perf_counter() - t0
+        warm._compile(rec, None, label=False, guard=guard, unit=unit)
+        stats.bridges += 1
+        return (False, warm._concrete_merge_values(mi))
+    finally:
+        warm.tracing = False

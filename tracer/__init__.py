@@ -1,0 +1,1 @@
+"""The trace world: hints, trace IR, recorder, trace graph, optimiser."""
