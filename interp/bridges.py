@@ -96,6 +96,7 @@ def trace_bridge(warm, loop, unit, guard, fail_values: list) -> Any:
             return outcome
         stats.time_tracing += time.perf_counter() - t0
         warm._compile(rec, None, label=False, guard=guard, unit=unit)
+        loop.assumptions.extend(mi.assumptions)
         stats.bridges += 1
         return (False, warm._concrete_merge_values(mi))
     finally:

@@ -162,6 +162,8 @@ def _elidable_call(mi, func, pos, kw):
     except Exception as exc:
         raise AbortTrace(f"{func.__qualname__} raised {type(exc).__name__} while tracing",
                          exc=exc) from None
+    if mi.check_hints:
+        mi.check_elidable(func, values, {}, result)
     refs = [mi.as_ref(a) for a in pos]
     from metajit.interp.metainterp import _residual_descr
     box = mi.rec.record("call_pure_r", [const_ref(func)] + refs,
@@ -212,6 +214,9 @@ def trace_call_method(mi, op, args):
         if obj.box is not None:
             mi.ensure_class(obj)
         if isinstance(attr, types.FunctionType):
+            mi.assume(lambda k=klass, n=name, a=attr: k.__dict__.get(n) is a,
+                      f"method {klass.__qualname__}.{name} was replaced after the JIT "
+                      f"relied on it: classes are fixed once traced")
             return call_function(mi, op, attr, [obj] + pos, kw)
         if isinstance(attr, staticmethod):
             return call_value(mi, op, attr.__func__, pos, kw)

@@ -85,6 +85,14 @@ class MetaInterp:
         self.started = False
         self.aborted = False
         self.merge_values = None
+        self.check_hints = bool(warm.params_get("check_hints"))
+        self.assumptions: list = []   # (check, message): what compiled code relies on
+
+    def assume(self, check, message: str) -> None:
+        """In hint-checking mode, remember a fact the trace relies on; it is checked
+        at every exit from the compiled code (``WarmState.check_assumptions``)."""
+        if self.check_hints:
+            self.assumptions.append((check, message))
 
     # --- running ---------------------------------------------------------------
     def run(self) -> None:
@@ -378,6 +386,8 @@ class MetaInterp:
         except Exception as exc:
             raise AbortTrace(f"{_name(func)} raised {type(exc).__name__} while tracing",
                              exc=exc) from None
+        if elidable and self.check_hints:
+            self.check_elidable(func, values, kw, result)
         if elidable and all(a.is_const() for a in args) and \
                 all(v.is_const() for v in (kwargs or {}).values()):
             return const_tv(result)
@@ -392,6 +402,26 @@ class MetaInterp:
         if can_raise:
             self.guard("guard_no_exception", [])
         return TV(result, box)
+
+
+    def check_elidable(self, func, values, kw, result) -> None:
+        """Hint checking: an elidable call must give the same result again."""
+        from metajit.tracer.hints import HintError
+        again = func(*values, **kw)
+        if not _same_result(again, result):
+            code = getattr(func, "__code__", None)
+            where = f" ({code.co_filename}:{code.co_firstlineno})" if code else ""
+            raise HintError(f"@elidable {_name(func)}{where} gave {result!r}, then {again!r} "
+                            f"for the same arguments: it is not elidable")
+
+
+def _same_result(a, b) -> bool:
+    if a is b:
+        return True
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:
+        return False
 
 
 PUSHED = object()

@@ -162,7 +162,7 @@ class _Rewriter(ast.NodeTransformer):
         src = (
             "while True:\n"
             f"    __mj_key = {self._key_expr()}\n"
-            "    __mj_cell = __mj_cells.get(__mj_key)\n"
+            "    __mj_cell = __mj_get(__mj_key)\n"
             "    if __mj_cell is None:\n"
             f"        __mj_cell = __mj_state.new_cell(__mj_key, {tup(greens, len(self.driver.greens))})\n"
             f"{count}"
@@ -186,7 +186,7 @@ class _Rewriter(ast.NodeTransformer):
         src = (
             "if True:\n"
             f"    __mj_key = {self._key_expr()}\n"
-            "    __mj_cell = __mj_cells.get(__mj_key)\n"
+            "    __mj_cell = __mj_get(__mj_key)\n"
             "    if __mj_cell is None:\n"
             f"        __mj_cell = __mj_state.new_cell(__mj_key, "
             f"{'(' + greens + ',)' if len(self.driver.greens) == 1 else '(' + greens + ')'})\n"
@@ -274,7 +274,7 @@ def make_portal(driver, func):
     if driver.state is not None:
         raise HintError(f"{where(fdef)}: JitDriver {driver.name} already has a portal")
     driver.state = state
-    closure = {"__mj_cells": state.cells, "__mj_state": state,
+    closure = {"__mj_get": state.cells.get, "__mj_state": state,
                "__mj_valtypes": VALUE_TYPES, "__mj_id": id}
 
     import copy

@@ -19,7 +19,7 @@ from typing import Any
 from metajit.interp.calls import trace_call, trace_call_method
 from metajit.interp.metainterp import PUSHED, AbortTrace, MergePoint
 from metajit.interp.values import TV, VListIter, VRange, VRangeIter, VTuple, const_tv, kind_of
-from metajit.tracer.hints import JitDriver
+from metajit.tracer.hints import JitDriver, intmask
 from metajit.tracer.ir import ArrayDescr, Const, FieldDescr, const_int, const_ref, fits_int64
 
 RULES: dict[str, Any] = {}
@@ -89,6 +89,11 @@ def _binary(name):
             result = None
         if result is not None and intop and is_int(a.value) and is_int(b.value):
             ia, ib = mi.as_int(a), mi.as_int(b)
+            wrapping = WRAPPING.get(name)
+            if wrapping is not None and feeds_only_intmask(mi, op):
+                if name == "lshift" and not ib.is_const():
+                    mi.guard("guard_true", [mi.record("int_ge", [ib, const_int(0)], True).box])
+                return mi.record(wrapping, [ia, ib], intmask(result))
             if name in ("floordiv", "mod") and not ib.is_const():
                 mi.guard("guard_false", [mi.record("int_is_zero", [ib], b.value == 0).box])
             if name in ("lshift", "rshift") and not ib.is_const():
@@ -106,6 +111,30 @@ def _binary(name):
             return mi.record(floatop, [fa, fb], result)
         return generic(mi, pyop, args)
     return trace_binary
+
+
+# ``intmask(a + b)``: the wrapping op, recorded when the result goes nowhere else
+WRAPPING = {"add": "int_add", "sub": "int_sub", "mul": "int_mul", "lshift": "int_lshift"}
+
+
+def feeds_only_intmask(mi, op) -> bool:
+    """True when ``op``'s result is used once, as the argument of a call of
+    ``intmask`` later in the same block, and nowhere else (exits included)."""
+    frame = mi.frames[-1]
+    block = frame.block
+    result = op.result
+    consumer = None
+    for later in block.operations[frame.index + 1:]:
+        if result in later.args:
+            if consumer is not None:
+                return False
+            consumer = later
+    if consumer is None or consumer.opname != "call" or consumer.args[1].value != 1 \
+            or consumer.args[2].value or consumer.args[3] is not result:
+        return False
+    if block.exitswitch is result or any(result in link.args for link in block.exits):
+        return False
+    return frame.get(consumer.args[0]).value is intmask
 
 
 def _floatish(x, y) -> bool:
@@ -356,6 +385,9 @@ def trace_getattr(mi, op, args):
         cls = type(value)
         descr = field_descr(cls, name)
         if obj.is_const() and descr.immutable:
+            mi.assume(lambda o=value, n=name, r=result: _still(getattr(o, n, _STOP), r),
+                      f"{cls.__qualname__}.{name} is in _immutable_fields_ but was written "
+                      f"after the JIT read it as a constant")
             return const_tv(result)
         mi.ensure_class(obj)
         return mi.record("getfield", [mi.as_ref(obj)], result, descr)
@@ -681,6 +713,10 @@ def trace_load_global(mi, op, args):
     if isinstance(value, (types.FunctionType, type, types.ModuleType,
                           types.BuiltinFunctionType, JitDriver)) or callable(value) and \
             not isinstance(value, (list, dict, bytearray)):
+        if name in globs:
+            mi.assume(lambda g=globs, n=name, v=value: g.get(n) is v,
+                      f"global {name} of {func.__module__} was rebound after the JIT "
+                      f"relied on it: module functions and classes are fixed once traced")
         return const_tv(value)
     if type(value) in (int, float, str, bool, bytes, type(None), tuple, frozenset):
         # read at run time, then known: a guard on the value read
@@ -690,6 +726,11 @@ def trace_load_global(mi, op, args):
         mi.guard("guard_value", [box, Const(box.kind, value)])
         return const_tv(value)
     return mi.residual_call(_load_global, [const_tv(globs), const_tv(name)], can_raise=False)
+
+
+def _still(now, then) -> bool:
+    return now is then or (type(now) is type(then) and type(now) in (int, float, str, bool)
+                           and now == then)
 
 
 def _load_global(globs, name):

@@ -26,7 +26,7 @@ from metajit.interp.flowmodel import Variable
 from metajit.tracer.ir import (ExitDescr, GreenKeyDescr, Op, TargetDescr, const_ref, failargs)
 from metajit.tracer.recorder import Recorder
 
-NEVER = 1 << 62            # a counter that never reaches zero
+NEVER = (1 << 30) - 1      # a counter that does not reach zero (a one-digit int: fast)
 
 _all_states: "weakref.WeakSet[WarmState]" = weakref.WeakSet()
 
@@ -74,6 +74,7 @@ class CompiledLoop:
         self.target = target
         self.unit = unit
         self.input_classes = input_classes   # per red: int/bool/float, or None for refs
+        self.assumptions: list = []      # hint checking: (check, message) pairs
         self.guard_counts: dict[int, int] = {}
         self.bridge_aborts: dict[int, int] = {}
 
@@ -189,6 +190,7 @@ class WarmState:
             if outcome is None:        # closed: compile it
                 loop = CompiledLoop(key, greens, target, None, input_classes)
                 target.owner = loop
+                loop.assumptions = mi.assumptions + self._green_assumptions(greens)
                 t1 = time.perf_counter()
                 stats.time_tracing += t1 - t0
                 loop.unit = self._compile(rec, target, label=True)
@@ -384,6 +386,24 @@ class WarmState:
         with open(path, "w") as f:
             f.write(format_trace(trace))
 
+    def _green_assumptions(self, greens: tuple) -> list:
+        """Hint checking: a mutable object used as a green must not change."""
+        if not self.params_get("check_hints"):
+            return []
+        out = []
+        for name, value in zip(self.green_names, greens):
+            if isinstance(value, (list, dict, bytearray, set)):
+                out.append((lambda v=value, c=value.copy(): v == c,
+                            f"green {name} of {self.driver.name} changed inside an "
+                            f"iteration: greens must be constant for the trace"))
+        return out
+
+    def check_assumptions(self, loop: CompiledLoop) -> None:
+        from metajit.tracer.hints import HintError
+        for check, message in loop.assumptions:
+            if not check():
+                raise HintError(message)
+
     # --- running compiled code -------------------------------------------------
     def run_compiled(self, loop: CompiledLoop, reds: tuple):
         inputs = loop.convert_inputs(reds)
@@ -394,9 +414,12 @@ class WarmState:
         unit = loop.unit
         current = loop
         t0 = time.perf_counter()
+        checking = self.params_get("check_hints")
         while True:
             res = unit.run(inputs)
             stats.compiled_iterations += res.iterations
+            if checking:
+                self.check_assumptions(current)
             if res.guard is not None:
                 stats.time_in_compiled += time.perf_counter() - t0
                 return self.guard_failed(current, unit, res)
