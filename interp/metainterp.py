@@ -431,6 +431,7 @@ def _make_tuple(*items):
     return items
 
 
+
 def _call_with_keywords(func, names, *args):
     npos = len(args) - len(names)
     return func(*args[:npos], **dict(zip(names, args[npos:])))
@@ -447,10 +448,42 @@ def _residual_descr(func: Any, can_raise: bool = True, elidable: bool = False) -
     key = (id(func), can_raise, elidable)
     descr = _descr_cache.get(key)
     if descr is None:
-        descr = CallDescr(_name(func), "r", can_raise, elidable)
-        _descr_cache[key] = (descr, func)
+        reads, writes = (frozenset(), frozenset()) if elidable else call_effects(func)
+        descr = CallDescr(_name(func), "r", can_raise, elidable, reads, writes)
+        _descr_cache[key] = (descr, func)   # the func held alive: id() is the key
         return descr
     return descr[0]
+
+
+def call_effects(func: Any) -> tuple[frozenset | None, frozenset | None]:
+    """The fields a residual call may read and write: from the callee's flow graph
+    when it is a Python function that calls nothing else (field names from its
+    getattr/setattr; ``"[]"`` for items), None ("anything") otherwise."""
+    import types
+    if not isinstance(func, types.FunctionType):
+        return None, None
+    try:
+        from metajit.interp.flowbuilder import get_graph
+        graph = get_graph(func)
+    except Exception:   # unsupported constructs: an unknown callee
+        return None, None
+    reads: set[str] = set()
+    writes: set[str] = set()
+    for block in graph.iterblocks():
+        for op in block.operations:
+            name = op.opname
+            if name in ("call", "call_method", "iter", "next", "raise_") or \
+                    name.startswith("inplace_"):
+                return None, None
+            if name == "getattr":
+                reads.add(op.args[1].value)
+            elif name == "setattr":
+                writes.add(op.args[1].value)
+            elif name == "getitem":
+                reads.add("[]")
+            elif name in ("setitem", "delitem"):
+                writes.add("[]")
+    return frozenset(reads), frozenset(writes)
 
 
 # Builtins whose result on constant arguments is a constant.
@@ -459,3 +492,4 @@ PURE_BUILTINS = frozenset([
     isinstance, issubclass, type, round, divmod, pow, tuple, frozenset,
     operator.add, operator.sub, operator.mul, operator.getitem, operator.index,
 ])
+
