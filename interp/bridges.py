@@ -98,6 +98,8 @@ def trace_bridge(warm, loop, unit, guard, fail_values: list) -> Any:
         warm._compile(rec, None, label=False, guard=guard, unit=unit)
         loop.assumptions.extend(mi.assumptions)
         stats.bridges += 1
+        warm.log(f"bridge {rec.trace.name} attached to a guard of "
+                 f"{loop.target.name}: {len(rec.trace.ops)} ops")
         return (False, warm._concrete_merge_values(mi))
     finally:
         warm.tracing = False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
 import weakref
 import time
 from typing import Any
@@ -199,6 +200,8 @@ class WarmState:
                 cell.loops[key] = loop
                 self.loop_count += 1
                 stats.loops += 1
+                self.log(f"loop {target.name} compiled for {self.printable(greens)}: "
+                         f"{len(rec.trace.ops)} ops")
                 return (False, self._concrete_merge_values(mi))
             self._after_abort(cell)
             return outcome
@@ -206,13 +209,19 @@ class WarmState:
             if self.tracing:
                 self.tracing = False
 
-    def _record_marker(self, rec: Recorder, greens: tuple) -> None:
+    def printable(self, greens: tuple) -> str:
         printable = self.driver.get_printable_location
         try:
-            text = printable(*greens) if printable else repr(greens)
+            return str(printable(*greens)) if printable else repr(greens)
         except Exception:   # a user's printable location must not break tracing
-            text = repr(greens)
-        rec.record("debug_merge_point", [], GreenKeyDescr(str(text)))
+            return repr(greens)
+
+    def log(self, message: str) -> None:
+        if get_config().log:
+            print(f"[metajit] {self.driver.name}: {message}", file=sys.stderr)
+
+    def _record_marker(self, rec: Recorder, greens: tuple) -> None:
+        rec.record("debug_merge_point", [], GreenKeyDescr(self.printable(greens)))
 
     def _run_until_closed(self, mi: MetaInterp, rec: Recorder, start_key, target,
                           is_bridge: bool):
@@ -302,8 +311,7 @@ class WarmState:
         from where the meta-interpreter stands."""
         stats = get_stats()
         stats.aborts[reason] += 1
-        if get_config().log:
-            print(f"[metajit] trace aborted: {reason}", file=os.sys.stderr)
+        self.log(f"trace aborted: {reason}")
         frames = [self._resume_frame(f) for f in mi.frames]
         mi.aborted = True
         return self._blackhole(frames, exc)
