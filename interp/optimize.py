@@ -1,17 +1,17 @@
-"""The bridge between the warm state and the optimiser.
+"""The bridge between the warm state and the optimiser (``tracer/opt``).
 
-The pass pipeline (``tracer/opt``) rewrites a recorded trace before it is
-compiled; until it lands, traces are compiled as recorded (the recorder already
-folds constants as it records).
+Every recorded trace goes through the pass pipeline that ``enable_opts`` selects;
+the rules that fired are counted in the stats, and with ``--dump`` the trace is
+written after every pass.
 """
 from __future__ import annotations
 
+from metajit.interp.stats import get_stats
 from metajit.tracer.ir import Trace
+from metajit.tracer.opt.base import OptContext
+from metajit.tracer.opt.pipeline import optimize
 
 
 def optimize_trace(trace: Trace, warm) -> Trace:
-    try:
-        from metajit.tracer.opt.pipeline import optimize
-    except ImportError:
-        return trace
-    return optimize(trace, warm.params_get("enable_opts"))
+    ctx = OptContext(get_stats().rule_counts, warm._dump)
+    return optimize(trace, warm.params_get("enable_opts"), ctx)

@@ -1,0 +1,1 @@
+"""The optimiser: a pipeline of passes over a trace (see ``pipeline``)."""

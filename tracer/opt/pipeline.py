@@ -1,0 +1,113 @@
+"""The pass pipeline: the default order, ``enable_opts``, and registration.
+
+``DEFAULT_ORDER`` lists the passes the JIT runs on every trace.  ``enable_opts``
+(``--param enable_opts=fold:cse:dce``) picks passes by name, in the order given;
+``all`` is the default order, an empty string runs none.  ``register_pass`` adds a
+pass of one's own (it then runs where ``after=`` / ``before=`` put it, or by name
+in ``enable_opts``); ``register_hook`` sees every trace as it is optimised.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from metajit.tracer.ir import Trace
+from metajit.tracer.opt.base import OptContext, Pass
+from metajit.tracer.opt.unroll import peel
+
+UNROLL = "unroll"   # loop peeling: not a pass of its own, the driver of the others
+
+# name -> a callable returning a fresh Pass
+PASSES: dict[str, Callable[[], Pass]] = {}
+DEFAULT_ORDER: list[str] = []
+HOOKS: dict[str, list[Callable]] = {"before_pass": [], "after_pass": [], "optimized": []}
+
+
+class PipelineError(ValueError):
+    pass
+
+
+def register_pass(name: str, factory: Callable[[], Pass], *, after: str | None = None,
+                  before: str | None = None, default: bool = True) -> None:
+    """Make a pass known by ``name``; with ``default`` it joins the default order
+    (at the end, or after/before the named pass)."""
+    PASSES[name] = factory
+    if name in DEFAULT_ORDER:
+        DEFAULT_ORDER.remove(name)
+    if not default:
+        return
+    if after is not None:
+        DEFAULT_ORDER.insert(DEFAULT_ORDER.index(after) + 1, name)
+    elif before is not None:
+        DEFAULT_ORDER.insert(DEFAULT_ORDER.index(before), name)
+    else:
+        DEFAULT_ORDER.append(name)
+
+
+def unregister_pass(name: str) -> None:
+    PASSES.pop(name, None)
+    if name in DEFAULT_ORDER:
+        DEFAULT_ORDER.remove(name)
+
+
+def register_hook(event: str, hook: Callable) -> None:
+    """``before_pass``/``after_pass``: ``hook(trace, pass_name)``; ``optimized``:
+    ``hook(trace)`` once the pipeline is done."""
+    if event not in HOOKS:
+        raise PipelineError(f"unknown hook event {event!r}; known: {', '.join(HOOKS)}")
+    HOOKS[event].append(hook)
+
+
+def pass_names(enable_opts: str) -> list[str]:
+    if enable_opts == "all":
+        return list(DEFAULT_ORDER) + [UNROLL]
+    names = [n for n in enable_opts.split(":") if n]
+    unknown = [n for n in names if n not in PASSES and n != UNROLL]
+    if unknown:
+        raise PipelineError(f"unknown pass {', '.join(unknown)} in enable_opts; "
+                            f"known: {', '.join(PASSES)}")
+    return names
+
+
+def optimize(trace: Trace, enable_opts: str = "all", ctx: OptContext | None = None) -> Trace:
+    """Run the passes over ``trace``.  Loop peeling (``unroll``) drives the rest: the
+    passes run over the loop, the loop is peeled into preamble and body, and the
+    passes run again over both, so the body profits from what the preamble proved."""
+    ctx = ctx or OptContext()
+    names = pass_names(enable_opts)
+    passes = [n for n in names if n != UNROLL]
+    _run_passes(trace, passes, ctx, "")
+    if UNROLL in names and peel(trace):
+        if ctx.dump is not None:
+            ctx.dump(trace, "after-unroll")
+        _run_passes(trace, passes, ctx, "body-")
+    for hook in HOOKS["optimized"]:
+        hook(trace)
+    return trace
+
+
+def _run_passes(trace: Trace, names: list[str], ctx: OptContext, prefix: str) -> None:
+    for name in names:
+        for hook in HOOKS["before_pass"]:
+            hook(trace, name)
+        PASSES[name]().run(trace, ctx)
+        for hook in HOOKS["after_pass"]:
+            hook(trace, name)
+        if ctx.dump is not None:
+            ctx.dump(trace, f"after-{prefix}{name}")
+
+
+# The toolkit's passes, in their default order; each module's register() adds it.
+BUILTIN_PASSES = ("fold", "intbounds", "heap", "cse", "guards", "dce")
+
+
+def _register_builtin_passes() -> None:
+    import importlib
+    import importlib.util
+    for module in BUILTIN_PASSES:
+        name = f"metajit.tracer.opt.{module}"
+        if importlib.util.find_spec(name) is None:
+            continue     # not written yet
+        importlib.import_module(name).register()
+
+
+_register_builtin_passes()
