@@ -10,11 +10,17 @@ difference of the medians over the iterations is the cost.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 
-from metajit import JitDriver
-from metajit.interp.params import configure
+# `python benchmarks/merge_point_cost.py` from a clone measures the clone's code,
+# installed or not (sys.path[0] is benchmarks/, not the project root)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from metajit import JitDriver  # noqa: E402
+from metajit.interp.params import configure  # noqa: E402
 
 driver = JitDriver(greens=["pc"], reds=["n", "acc"], name="merge-point-cost")
 

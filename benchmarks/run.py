@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -47,6 +48,7 @@ class Config:
         self.stats: dict | None = None
         self.digests: set[str] = set()
         self.timed_out = False
+        self.partial_output: int | None = None    # bytes printed before a timeout
         self.failure: str | None = None
 
 
@@ -67,24 +69,68 @@ def run_once(python: str, config: Config, program: str, guest_args: list[str],
         stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
         try:
             start = time.perf_counter()
-            result = subprocess.run(cmd, cwd=ROOT, stdin=stdin, capture_output=True,
-                                    timeout=timeout)
-            elapsed = time.perf_counter() - start
-        except subprocess.TimeoutExpired:
-            config.timed_out = True
-            return
+            proc = subprocess.Popen(cmd, cwd=ROOT, stdin=stdin, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+            try:
+                stdout, stderr = proc.communicate(timeout=timeout)
+                elapsed = time.perf_counter() - start
+            except subprocess.TimeoutExpired:
+                # Ctrl-C: `metajit run` flushes the guest's output and writes the
+                # stats, which show how far the run got
+                proc.send_signal(signal.SIGINT)
+                try:
+                    stdout, stderr = proc.communicate(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    stdout, stderr = proc.communicate()
+                config.timed_out = True
+                config.partial_output = len(stdout)
+                if not config.times:      # else keep the stats of a complete run
+                    load_stats(config, stats_path)
+                return
         finally:
             if stdin_path:
                 stdin.close()
-        if result.returncode != 0:
-            err = result.stderr.decode(errors="replace").strip().splitlines()
-            config.failure = f"exit status {result.returncode}: {err[-1] if err else ''}"
+        if proc.returncode != 0:
+            err = stderr.decode(errors="replace").strip().splitlines()
+            config.failure = f"exit status {proc.returncode}: {err[-1] if err else ''}"
             return
         config.times.append(elapsed)
-        config.digests.add(hashlib.md5(result.stdout).hexdigest())
-        if os.path.exists(stats_path):
-            with open(stats_path) as f:
+        config.digests.add(hashlib.md5(stdout).hexdigest())
+        load_stats(config, stats_path)
+
+
+def load_stats(config: Config, path: str) -> None:
+    if os.path.exists(path):
+        try:
+            with open(path) as f:
                 config.stats = json.load(f)
+        except (OSError, ValueError):
+            pass
+
+
+def source_version() -> str | None:
+    """The commit of the code that was timed, and whether the working tree differs
+    from it outside benchmarks/ (read-only git commands; None outside a checkout)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=30)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "--no-optional-locks", "status", "--porcelain",
+                                "--untracked-files=no", "--", ".", ":!benchmarks"],
+                               cwd=ROOT, capture_output=True, text=True,
+                               timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"commit {head.stdout.strip()}" + (" with local changes" if dirty else "")
+
+
+def load_average() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except (AttributeError, OSError):
+        return "?"
 
 
 def fmt(seconds: float | None) -> str:
@@ -109,9 +155,17 @@ def table(configs: list[Config], baseline: Config | None, timeout: float | None,
             ok = False
             rows.append(f"| {c.name} | failed: {c.failure} | | | | | | | | |")
             continue
+        s = c.stats or {}
+        counts = (f"{s.get('loops', '–')} | {s.get('bridges', '–')} "
+                  f"| {s.get('guard_failures', '–')} | {s.get('compiled_iterations', '–')}")
         if median is None:
-            note = f"> {timeout:g} (timeout)" if c.timed_out else "–"
-            rows.append(f"| {c.name} | {note} | | | | | | | | |")
+            if c.timed_out:
+                printed = ("" if c.partial_output is None
+                           else f"; {c.partial_output} bytes printed")
+                rows.append(f"| {c.name} | > {timeout:g} (timeout) | | | | {counts} "
+                            f"| stopped{printed} |")
+            else:
+                rows.append(f"| {c.name} | – | | | | | | | | |")
             continue
         if c is baseline:
             ratio = "1.00"
@@ -121,7 +175,6 @@ def table(configs: list[Config], baseline: Config | None, timeout: float | None,
             ratio = f"> {timeout / median:.1f}"
         else:
             ratio = "–"
-        s = c.stats or {}
         if reference is None:
             output = "md5 " + ",".join(sorted(d[:8] for d in c.digests))
         elif c.digests == {reference}:
@@ -129,10 +182,10 @@ def table(configs: list[Config], baseline: Config | None, timeout: float | None,
         else:
             output = "DIFFERENT"
             ok = False
+        if c.timed_out:
+            output += f" ({len(c.times)} runs, then a timeout)"
         rows.append(f"| {c.name} | {fmt(median)} | {fmt(min(c.times))} | {fmt(max(c.times))} "
-                    f"| {ratio} | {s.get('loops', '–')} | {s.get('bridges', '–')} "
-                    f"| {s.get('guard_failures', '–')} | {s.get('compiled_iterations', '–')} "
-                    f"| {output} |")
+                    f"| {ratio} | {counts} | {output} |")
     if len(digests) > 1 and not expected_md5:
         ok = False
     return "\n".join(rows), ok
@@ -158,8 +211,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not time the plain interpreter (for programs that take hours "
                              "without the JIT); the ratio column is then empty")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
-                        help="stop a run after SECONDS; a JIT-off timeout gives the ratios as "
-                             "lower bounds")
+                        help="stop a run after SECONDS (by Ctrl-C: the table shows the output "
+                             "bytes and stats it got to); a JIT-off timeout gives the ratios "
+                             "as lower bounds")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="a JIT parameter for the JIT runs (repeatable)")
     parser.add_argument("--stdin", metavar="FILE", help="feed FILE to the guest's input")
@@ -170,12 +224,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="the Python that runs metajit (default: this one)")
     ns = parser.parse_args(argv)
 
-    program = ns.program if os.path.isabs(ns.program) else os.path.join(os.getcwd(), ns.program)
+    program = os.path.abspath(ns.program)
+    if not os.path.isfile(program) and not os.path.isabs(ns.program):
+        program = os.path.join(ROOT, ns.program)    # a path from the project root
     if not os.path.isfile(program):
         print(f"benchmarks: skipped: {ns.program} not found (outside data is not part of a "
               f"clone)", file=sys.stderr)
         return 0
-    program = os.path.relpath(program, ROOT) if program.startswith(ROOT + os.sep) else program
+    relative = os.path.relpath(program, ROOT)
+    if not relative.startswith(os.pardir + os.sep + os.pardir):
+        program = relative        # examples/..., ../shared/data/... (as the README says)
     name = ns.name or os.path.splitext(os.path.basename(program))[0]
 
     configs = []
@@ -192,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     for backend in backends:
         configs.append(Config(f"JIT {backend}", ["--backend", backend]))
 
+    load_before = load_average()
     for rep in range(ns.repetitions):
         for config in configs:
             if config.timed_out or config.failure:
@@ -210,15 +269,19 @@ def main(argv: list[str] | None = None) -> int:
     body, ok = table(configs, baseline, ns.timeout, ns.expect_md5)
     from_root = subprocess.run([ns.python, "-c", "import metajit; print(metajit.__version__)"],
                                cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    commit = source_version()
     header = [
         f"# {name}",
         "",
         f"- program: `{program}` {' '.join(ns.guest_args)}".rstrip(),
         f"- date: {datetime.datetime.now().isoformat(timespec='seconds')}",
         f"- machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
-        f"- Python {platform.python_version()}, metajit {from_root or '?'}",
-        f"- {ns.repetitions} runs per configuration (medians); wall time of the whole "
+        f"- Python {platform.python_version()}, metajit {from_root or '?'}"
+        + (f", {commit}" if commit else ""),
+        f"- {ns.repetitions} run{'s' if ns.repetitions != 1 else ''} per configuration (medians); wall time of the whole "
         f"process, start-up included",
+        f"- load average (1 min) before / after: {load_before} / {load_average()} "
+        f"(other processes share the CPUs)",
     ]
     if ns.param:
         header.append(f"- JIT parameters: {', '.join(ns.param)}")

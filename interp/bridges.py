@@ -15,7 +15,7 @@ from metajit.interp.metainterp import MetaInterp, MIFrame
 from metajit.interp.stats import get_stats
 from metajit.interp.values import (LIST_ITER_DESCR, RANGE_DESCR, RANGE_ITER_DESCR,
                                    TUPLE_DESCR, TV, VListIter, VRange, VRangeIter, VTuple,
-                                   const_tv, materialize)
+                                   const_tv, field_values, materialize)
 from metajit.tracer.ir import Box, Const, Virtual, failargs
 from metajit.tracer.recorder import Recorder
 
@@ -40,7 +40,8 @@ def _entry_tv(entry, boxes: dict, values: dict, memo: dict) -> TV:
     if isinstance(entry, Virtual):
         if id(entry) in memo:
             return memo[id(entry)]
-        fields = {k: _entry_tv(v, boxes, values, memo) for k, v in entry.fields.items()}
+        fields = field_values({k: _entry_tv(v, boxes, values, memo)
+                               for k, v in entry.fields.items()})
         concrete = materialize(entry.descr, {k: tv.value for k, tv in fields.items()})
         descr = entry.descr
         if descr is TUPLE_DESCR:

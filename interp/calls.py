@@ -123,9 +123,9 @@ def call_function(mi, op, func: types.FunctionType, pos: list[TV], kw: dict[str,
         if not isinstance(exc, UnsupportedConstruct):
             raise
         if mi.warm.params_get("strict"):
-            raise UnsupportedInStrict(
-                f"{exc}; mark {func.__qualname__} with @dont_look_inside "
-                f"to call it without tracing inside") from None
+            advice = "" if "dont_look_inside" in str(exc) else \
+                f"; mark {func.__qualname__} @dont_look_inside to call it without tracing"
+            raise UnsupportedInStrict(f"{exc}{advice}") from None
         raise AbortTrace(str(exc)) from None
     if jitcode.has_loop and look is not True and not getattr(func, "_jit_unroll_safe_", False):
         return _residual_or_ctor(mi, func, pos, kw, ctor_result)

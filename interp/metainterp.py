@@ -21,8 +21,9 @@ from typing import Any
 from metajit.interp.flowmodel import LAST_EXCEPTION, Constant, Variable
 from metajit.interp.jitcode import AFTER_CALL, AFTER_CTOR, BEFORE, JitCode
 from metajit.interp.values import (LIST_ITER_DESCR, RANGE_DESCR, RANGE_ITER_DESCR,
-                                   TUPLE_DESCR, TV, VListIter, VRange, VRangeIter, VTuple,
-                                   const_tv, kind_of)
+                                   TUPLE_DESCR, TV, ListIterator, Range, RangeIterator,
+                                   VListIter, VRange, VRangeIter, VTuple, const_tv, kind_of,
+                                   virtual_field)
 from metajit.tracer.ir import (Box, CallDescr, Const, FrameSnapshot, Snapshot, Virtual,
                                const_ref, fits_int64)
 from metajit.tracer.recorder import Recorder
@@ -246,17 +247,21 @@ class MetaInterp:
             result = Virtual(RANGE_DESCR)
             virtuals[id(v)] = result
             for name in ("start", "stop", "step"):
-                result.fields[name] = self.snapshot_entry(getattr(v, name), virtuals)
+                result.fields[virtual_field(Range, name)] = self.snapshot_entry(
+                    getattr(v, name), virtuals)
         elif isinstance(v, VRangeIter):
             result = Virtual(RANGE_ITER_DESCR)
             virtuals[id(v)] = result
             for name in ("cur", "stop", "step"):
-                result.fields[name] = self.snapshot_entry(getattr(v, name), virtuals)
+                result.fields[virtual_field(RangeIterator, name)] = self.snapshot_entry(
+                    getattr(v, name), virtuals)
         elif isinstance(v, VListIter):
             result = Virtual(LIST_ITER_DESCR)
             virtuals[id(v)] = result
-            result.fields["lst"] = self.snapshot_entry(v.lst, virtuals)
-            result.fields["index"] = self.snapshot_entry(v.index, virtuals)
+            result.fields[virtual_field(ListIterator, "lst")] = self.snapshot_entry(
+                v.lst, virtuals)
+            result.fields[virtual_field(ListIterator, "index")] = self.snapshot_entry(
+                v.index, virtuals)
         else:
             raise AbortTrace(f"unknown virtual {v!r}")
         return result

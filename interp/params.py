@@ -39,6 +39,12 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         except (TypeError, ValueError):
             raise ParamError(f"JIT parameter {name} takes an integer, not {value!r}") from None
+    if name == "enable_opts":
+        from metajit.tracer.opt.pipeline import PipelineError, pass_names
+        try:
+            pass_names(str(value))
+        except PipelineError as exc:
+            raise ParamError(str(exc)) from None
     return value
 
 
@@ -95,3 +101,6 @@ def set_param(driver, name: str, value: Any) -> None:
         config.params[name] = value
     else:
         driver.state.params[name] = value
+    if name == "threshold":
+        from metajit.interp.warmstate import threshold_changed
+        threshold_changed(driver)

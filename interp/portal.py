@@ -118,6 +118,72 @@ def _check_live(fdef: ast.FunctionDef, loop: ast.AST, driver, where, mp) -> None
                         f"neither green nor red: add to the JitDriver's reds")
 
 
+def _check_live_in_graph(func, driver, where, mp) -> None:
+    """The exact check, on the portal's flow graph: what is live just after the merge
+    point (a local carried from one iteration to the next, or read after the loop)
+    must be one of its arguments, since tracing starts there from the greens and reds
+    alone.  A portal whose graph cannot be built is left to the tracer, which aborts
+    with the reason."""
+    try:
+        from metajit.interp.flowmodel import Variable, live_before
+        from metajit.interp.jitcode import get_jitcode
+        jitcode = get_jitcode(func)
+    except Exception:
+        return
+    for block in jitcode.blocks:
+        for index, op in enumerate(block.operations):
+            if op.opname != "jit_merge_point":
+                continue
+            passed = {a for a in op.args if isinstance(a, Variable)}
+            stale = sorted({v.name for v in live_before(block, index + 1)
+                            if v not in passed})
+            if stale:
+                raise HintError(f"{where(mp)}: {', '.join(stale)} "
+                                f"{'is' if len(stale) == 1 else 'are'} live at the merge "
+                                f"point but neither green nor red: add to the JitDriver's "
+                                f"reds")
+
+
+class _Mangler(ast.NodeTransformer):
+    """Python mangles ``__name`` inside a class body; the portal's source is compiled
+    again outside it, so a method portal's private names are mangled here."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    def mangle(self, name: str) -> str:
+        if name.startswith("__") and not name.endswith("__") and "." not in name:
+            return self.prefix + name
+        return name
+
+    def visit_Name(self, node):
+        node.id = self.mangle(node.id)
+        return node
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        node.attr = self.mangle(node.attr)
+        return node
+
+    def visit_arg(self, node):
+        node.arg = self.mangle(node.arg)
+        return node
+
+
+def _mangle_private_names(fdef: ast.FunctionDef, qualname: str) -> None:
+    parts = qualname.split(".")
+    cls = parts[-2] if len(parts) >= 2 and parts[-2] != "<locals>" else ""
+    if cls.strip("_"):
+        prefix = "_" + cls.lstrip("_")
+        for node in fdef.body + [fdef.args]:
+            _Mangler(prefix).visit(node)
+
+
+def _tuple_src(names: str, n: int) -> str:
+    """Source of a tuple of ``n`` comma-separated names (``()`` for none)."""
+    return f"({names},)" if n == 1 else f"({names})"
+
+
 class _Rewriter(ast.NodeTransformer):
     def __init__(self, driver, jit: bool, merge_point, has_can_enter: bool,
                  hint_names: dict[str, Any]):
@@ -151,12 +217,14 @@ class _Rewriter(ast.NodeTransformer):
     def _key_expr(self) -> str:
         parts = [f"({g} if {g}.__class__ in __mj_valtypes else __mj_id({g}))"
                  for g in self.driver.greens]
+        if not parts:
+            return "()"
         return parts[0] if len(parts) == 1 else "(" + ", ".join(parts) + ",)"
 
     def _fast_path(self, node):
         greens = ", ".join(self.driver.greens)
         reds = ", ".join(self.driver.reds)
-        tup = lambda s, n: f"({s},)" if n == 1 else f"({s})"  # noqa: E731
+        tup = _tuple_src
         assign = ", ".join(self.driver.greens + self.driver.reds)
         count = "" if self.has_can_enter else "    __mj_cell.counter -= 1\n"
         src = (
@@ -189,7 +257,7 @@ class _Rewriter(ast.NodeTransformer):
             "    __mj_cell = __mj_get(__mj_key)\n"
             "    if __mj_cell is None:\n"
             f"        __mj_cell = __mj_state.new_cell(__mj_key, "
-            f"{'(' + greens + ',)' if len(self.driver.greens) == 1 else '(' + greens + ')'})\n"
+            f"{_tuple_src(greens, len(self.driver.greens))})\n"
             "    __mj_cell.counter -= 1\n"
         )
         new = ast.parse(src).body[0]
@@ -264,7 +332,9 @@ def make_portal(driver, func):
     for ce in finder.can_enters:
         _check_keywords(ce.value, driver, where, "can_enter_jit")
     _check_live(fdef, loop, driver, where, mp)
+    _check_live_in_graph(func, driver, where, mp)
     fdef.decorator_list = []
+    _mangle_private_names(fdef, func.__qualname__)
 
     hint_names = {name: value for name, value in func.__globals__.items()
                   if value in (hints.promote, hints.promote_string, hints.hint,
@@ -295,4 +365,7 @@ def make_portal(driver, func):
 
     portal._jit_portal_ = state
     portal.__wrapped__ = func
+    # a guest call that calls the portal again is a residual call (its callee runs
+    # its own compiled loops); recursive inlining would come with is_recursive
+    portal._jit_look_inside_ = False
     return portal

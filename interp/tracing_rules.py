@@ -335,7 +335,7 @@ def field_descr(cls: type, name: str) -> FieldDescr:
         immutable = quasi = False
         for klass in cls.__mro__:
             fields = klass.__dict__.get("_immutable_fields_", ())
-            if name in fields:
+            if name in fields or name + "[*]" in fields:   # 'items[*]': the field too
                 immutable = True
             if name + "?" in fields:
                 quasi = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from metajit.tracer.ir import ArrayDescr, Const, SizeDescr, Value, fits_int64
+from metajit.tracer.ir import ArrayDescr, Const, FieldDescr, SizeDescr, Value, fits_int64
 
 
 class TV:
@@ -94,10 +94,29 @@ RANGE_DESCR = SizeDescr(Range)
 RANGE_ITER_DESCR = SizeDescr(RangeIterator)
 LIST_ITER_DESCR = SizeDescr(ListIterator)
 
+# The fields of the virtual range, range iterator and list iterator, as the trace IR
+# wants a snapshot's Virtual keyed: by FieldDescr (``Range.start`` ...).
+_VIRTUAL_FIELDS = {(owner, name): FieldDescr(owner, name)
+                   for owner, names in ((Range, ("start", "stop", "step")),
+                                        (RangeIterator, ("cur", "stop", "step")),
+                                        (ListIterator, ("lst", "index")))
+                   for name in names}
+
+
+def virtual_field(owner: type, name: str) -> FieldDescr:
+    """The field descriptor of field ``name`` of a virtual of marker class ``owner``."""
+    return _VIRTUAL_FIELDS[owner, name]
+
+
+def field_values(fields: dict) -> dict:
+    """A Virtual's fields keyed by name (FieldDescr keys) or index (arrays)."""
+    return {getattr(k, "name", k): v for k, v in fields.items()}
+
 
 def materialize(descr, fields: dict) -> Any:
     """Build the real object a snapshot's Virtual stands for, from its fields'
-    concrete values (keys: item indexes or field names)."""
+    concrete values (keys: item indexes, field names or FieldDescrs)."""
+    fields = field_values(fields)
     if descr is TUPLE_DESCR:
         return tuple(fields[i] for i in range(len(fields)))
     if descr is RANGE_DESCR:

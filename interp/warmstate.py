@@ -38,6 +38,16 @@ def reset_all_states() -> None:
         state.reset()
 
 
+def threshold_changed(driver=None) -> None:
+    """``set_param(driver, "threshold", n)``: the driver's keys (every driver's for
+    None) count towards the new threshold."""
+    if driver is not None and driver.state is not None:
+        driver.state.threshold_changed()
+    else:
+        for state in list(_all_states):
+            state.threshold_changed()
+
+
 class Cell:
     """The counter of one raw green key, and the loops compiled for it (by typed key:
     the raw key counts ``1``, ``1.0`` and ``True`` together)."""
@@ -77,6 +87,7 @@ class CompiledLoop:
         self.input_classes = input_classes   # per red: int/bool/float, or None for refs
         self.assumptions: list = []      # hint checking: (check, message) pairs
         self.guard_counts: dict[int, int] = {}
+        self.failargs: dict[int, list] = {}      # id(guard) -> its failargs, once
         self.bridge_aborts: dict[int, int] = {}
 
     def convert_inputs(self, reds: tuple) -> list | None:
@@ -114,10 +125,33 @@ class WarmState:
     def params_get(self, name: str) -> Any:
         return get_config().get(name, self.driver)
 
+    def threshold_changed(self) -> None:
+        """-1 stops new tracing: the counters stop (compiled code is still entered).
+        Another value starts counting again for the keys stopped that way
+        (blacklisted keys stay blacklisted)."""
+        threshold = self.params_get("threshold")
+        max_aborts = self.params_get("max_aborts")
+        for cell in self.cells.values():
+            if threshold < 0:
+                if cell.loops is None:
+                    cell.counter = NEVER
+            elif cell.counter > NEVER // 2 and cell.aborts < max_aborts:
+                cell.counter = threshold
+
     # --- the cold path's slow part -------------------------------------------
     def new_cell(self, raw_key, greens: tuple) -> Cell:
-        threshold = self.params_get("threshold")
-        cell = Cell(threshold if threshold >= 0 else NEVER, greens)
+        cell = None
+        if any(type(g) is float and g != g for g in greens):
+            # NaN != NaN: a NaN green held by another object misses the raw dict.
+            # Keys compare floats by their bits: share the cell of the same key.
+            key = typed_key(greens)
+            for other in self.cells.values():
+                if typed_key(other.greens) == key:
+                    cell = other
+                    break
+        if cell is None:
+            threshold = self.params_get("threshold")
+            cell = Cell(threshold if threshold >= 0 else NEVER, greens)
         self.cells[raw_key] = cell
         return cell
 
@@ -162,9 +196,17 @@ class WarmState:
                 jc = self.portal_jitcode()
             except Exception as exc:
                 from metajit.interp.flowbuilder import UnsupportedConstruct
+                if isinstance(exc, UnsupportedConstruct) and self.params_get("strict"):
+                    from metajit.interp.calls import UnsupportedInStrict
+                    raise UnsupportedInStrict(
+                        f"{exc.construct} not supported in the portal at "
+                        f"{exc.filename}:{exc.lineno} (in function {exc.funcname}); move "
+                        f"it into a helper marked @dont_look_inside") from None
                 if isinstance(exc, (UnsupportedConstruct, AbortTrace)):
                     self._abort(cell, str(exc))
-                    cell.counter = NEVER
+                    cell.counter = NEVER      # the portal cannot be traced: never again
+                    cell.aborts = max(cell.aborts, self.params_get("max_aborts"))
+                    get_stats().blacklisted += 1
                     return None
                 raise
             block, index = self._merge_position
@@ -454,5 +496,8 @@ class WarmState:
                 and loop.bridge_aborts.get(gid, 0) < self.params_get("max_aborts")
                 and self.params_get("threshold") >= 0):
             return trace_bridge(self, loop, unit, guard, res.values)
-        frames = frames_from_snapshot(guard.snapshot, failargs(guard), res.values)
+        boxes = loop.failargs.get(gid)
+        if boxes is None:
+            boxes = loop.failargs[gid] = failargs(guard)
+        frames = frames_from_snapshot(guard.snapshot, boxes, res.values)
         return self._blackhole(frames, res.exc)

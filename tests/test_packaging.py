@@ -3,11 +3,12 @@
 The folders metajit/, tracer/, interp/, backend/ and examples/ install as
 metajit, metajit.tracer, ... (setuptools ``package-dir``).  The trap: inside a
 clone, the local metajit/ folder shadows the installed package, and without care
-``metajit.tracer`` is then not found.  The slow tests install a copy of the clone
+``metajit.tracer`` is then not found.  The install tests install a copy of the clone
 into a fresh virtual environment (offline: no build isolation, no dependencies) in
 both modes and run the command, the imports and a test file from the copy's folder
 and from elsewhere.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -61,7 +62,7 @@ def test_languages_entry_point_names_an_installed_package():
         assert module in packages, f"language {name}: {module} is not an installed package"
 
 
-# -- installing into a fresh environment (slow) ----------------------------------------
+# -- installing into a fresh environment (5-10 s each) -----------------------------------
 
 def _ignore_for_copy(directory, names):
     skip = {".git", ".venv", "__pycache__", "build", "dist", ".pytest_cache",
@@ -121,7 +122,6 @@ def _can_build_wheels(python):
     return result.stdout.strip() == "True"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("editable", [True, False], ids=["editable", "regular"])
 def test_install_and_run_from_the_clone(tmp_path, editable):
     clone = tmp_path / "clone"
@@ -145,6 +145,13 @@ def test_install_and_run_from_the_clone(tmp_path, editable):
         hello = _run([python, "-m", "metajit", "run", "--no-jit",
                       str(clone / "examples" / "bf" / "programs" / "hello.b")], cwd)
         assert hello.stdout == "Hello World!\n"
+        # with the JIT: tracing, the optimiser and a backend are installed too
+        jitted = _run([python, "-m", "metajit", "run", "--param", "threshold=5",
+                       "--stats-json", str(tmp_path / "stats.json"),
+                       str(clone / "examples" / "bf" / "programs" / "hello.b")], cwd)
+        assert jitted.stdout == "Hello World!\n"
+        with open(tmp_path / "stats.json") as f:
+            assert json.load(f)["loops"] >= 1
     # the console script
     out = _run([str(env_dir / "bin" / "metajit"), "languages"], elsewhere).stdout
     assert out.startswith("bf ")

@@ -623,7 +623,15 @@ class _Parser:
                                    spec.name)
                 break
             columns.append(self.peek().column)
-            args.append(self.value())
+            token = self.peek()
+            if spec.name == "label" and token.kind == "name" and _BOX_NAME.match(token.text) \
+                    and token.text not in self.boxes:
+                # a label in the middle of a trace (the peeled loop's body) defines
+                # the boxes it receives
+                self.next()
+                args.append(self.define(token, LETTER_KIND[token.text[0]]))
+            else:
+                args.append(self.value())
             if not self.is_punct(")"):
                 self.expect(",")
         close = self.expect(")")

@@ -64,7 +64,7 @@ def pass_names(enable_opts: str) -> list[str]:
     unknown = [n for n in names if n not in PASSES and n != UNROLL]
     if unknown:
         raise PipelineError(f"unknown pass {', '.join(unknown)} in enable_opts; "
-                            f"known: {', '.join(PASSES)}")
+                            f"known: {', '.join(list(PASSES) + [UNROLL])}")
     return names
 
 
