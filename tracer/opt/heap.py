@@ -233,11 +233,30 @@ class HeapPass(ForwardPass):
     # -- markers -------------------------------------------------------------------
 
     def optimize_label(self, op: Op) -> None:
+        lengths = dict(self.lengths) if self._lengths_survive(op) else {}
         self.forget_all(keep_immutable=False)
+        self.lengths.update(lengths)
         for arg in op.args:          # a body's label binds new boxes here
             if isinstance(arg, Box):
                 self.born.setdefault(arg, self.position)
         self.emit(op)
+
+    def _lengths_survive(self, label: Op) -> bool:
+        """A label is also entered from the end of what follows it (the loop body).
+        Array lengths known before it still hold there when nothing after it can
+        change a length: no call that may write items, no unknown side effect."""
+        ops = self.trace.ops
+        start = next(i for i, o in enumerate(ops) if o is label)
+        for op in ops[start + 1:]:
+            spec = op.spec
+            if spec.has(Flag.CALL):
+                writes = op.descr.writes if isinstance(op.descr, CallDescr) else None
+                if not spec.has(Flag.PURE) and (writes is None or ITEMS in writes):
+                    return False
+            elif spec.has(Flag.SIDE_EFFECT) and not op.name.startswith(("setfield",
+                                                                        "setarrayitem")):
+                return False
+        return True
 
     def optimize_new_with_vtable(self, op: Op) -> None:
         self.emit(op)

@@ -12,7 +12,7 @@ from typing import Callable
 
 from metajit.tracer.ir import Trace
 from metajit.tracer.opt.base import OptContext, Pass
-from metajit.tracer.opt.unroll import peel
+from metajit.tracer.opt.unroll import drop_invariant_label_args, peel
 
 UNROLL = "unroll"   # loop peeling: not a pass of its own, the driver of the others
 
@@ -80,6 +80,8 @@ def optimize(trace: Trace, enable_opts: str = "all", ctx: OptContext | None = No
         if ctx.dump is not None:
             ctx.dump(trace, "after-unroll")
         _run_passes(trace, passes, ctx, "body-")
+        if drop_invariant_label_args(trace):
+            _run_passes(trace, passes, ctx, "invariant-")
     for hook in HOOKS["optimized"]:
         hook(trace)
     return trace

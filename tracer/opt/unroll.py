@@ -93,3 +93,29 @@ class _Copier:
                 copy.fields = {k: self.entry(v) for k, v in entry.fields.items()}
             return copy
         return self.value(entry)
+
+
+def drop_invariant_label_args(trace: Trace) -> bool:
+    """After the body is optimised, a label argument that the body's jump passes back
+    unchanged holds, in every iteration, what the preamble's jump gave it: replace it
+    by that value and drop it from the label and both jumps.  True when one went."""
+    ops = trace.ops
+    if len(ops) < 3 or ops[-1].name != "jump":
+        return False
+    target = ops[-1].descr
+    labels = [i for i, op in enumerate(ops) if op.name == "label" and op.descr is target]
+    entries = [i for i, op in enumerate(ops[:-1]) if op.name == "jump" and op.descr is target]
+    if len(labels) != 1 or len(entries) != 1 or entries[0] > labels[0]:
+        return False
+    label, entry, end = ops[labels[0]], ops[entries[0]], ops[-1]
+    keep = []
+    for k, arg in enumerate(label.args):
+        if resolve(end.args[k]) is arg and resolve(entry.args[k]) is not arg:
+            arg.forwarded = resolve(entry.args[k])
+        else:
+            keep.append(k)
+    if len(keep) == len(label.args):
+        return False
+    for op in (label, entry, end):
+        op.args = [op.args[k] for k in keep]
+    return True

@@ -1,0 +1,103 @@
+"""Loop peeling: preamble and body, invariant label arguments, and what the heap
+cache may keep across the body's label.  Text in, text out."""
+from metajit.tracer.ir import ArrayDescr, CallDescr
+from metajit.tracer.opt.base import OptContext
+from metajit.tracer.opt.pipeline import optimize
+from metajit.tracer.opt.unroll import drop_invariant_label_args, peel
+from metajit.tracer.text import format_trace, parse_trace
+
+BYTES = ArrayDescr("bytearray", "i")
+
+
+def ops_after_body_label(trace) -> list[str]:
+    text = format_trace(trace).splitlines()
+    start = next(i for i, line in enumerate(text) if line.startswith("label(")
+                 and i > 1)
+    return [line.split(" [")[0] for line in text[start:]
+            if not line.startswith("debug_merge_point")]
+
+
+def test_peel_copies_the_loop_behind_a_body_label():
+    trace = parse_trace("""\
+[i0, p1]
+label(i0, p1, descr=loop)
+i2 = int_add(i0, 1)
+i3 = int_lt(i2, 100)
+guard_true(i3) [@code#0: i2, p1]
+jump(i2, p1, descr=loop)
+""")
+    assert peel(trace)
+    text = format_trace(trace)
+    # p1 is carried unchanged: it stays the preamble's box; i0 gets a body label argument
+    assert "jump(i2, descr=loop.body)" in text
+    assert "label(i4, descr=loop.body)" in text
+    assert text.rstrip().endswith("jump(i5, descr=loop.body)")
+    assert "guard_true(i6) [@code#0: i5, p1]" in text
+    assert not peel(trace)          # a peeled loop is not peeled again
+
+
+def test_a_label_argument_passed_back_unchanged_is_the_preamble_value():
+    trace = parse_trace("""\
+[i0, i1]
+label(i0, i1, descr=loop)
+i2 = int_add(i0, i1)
+jump(i1, i2, descr=body)
+label(i3, i4, descr=body)
+i5 = int_add(i4, i3)
+jump(i3, i5, descr=body)
+""")
+    assert drop_invariant_label_args(trace)
+    text = format_trace(trace)
+    assert "label(i3, descr=body)" in text
+    assert "i4 = int_add(i3, i1)" in text
+    assert text.rstrip().endswith("jump(i4, descr=body)")
+
+
+def test_a_carried_value_that_changes_stays_a_label_argument():
+    text = """\
+[i0]
+label(i0, descr=loop)
+jump(i0, descr=body)
+label(i1, descr=body)
+i2 = int_add(i1, 1)
+jump(i2, descr=body)
+"""
+    trace = parse_trace(text)
+    assert not drop_invariant_label_args(trace)
+    assert format_trace(trace) == text
+
+
+LOOP = """\
+[p0, i1]
+label(p0, i1, descr=loop)
+i2 = arraylen(p0, descr=bytes)
+i3 = int_ge(i1, 0)
+guard_true(i3) [@code#0: p0, i1]
+i4 = int_lt(i1, i2)
+guard_true(i4) [@code#0: p0, i1]
+i5 = getarrayitem_i(p0, i1, descr=bytes)
+i6 = int_sub(i5, 1)
+i7 = int_and(i6, 255)
+setarrayitem_i(p0, i1, i7, descr=bytes)
+{call}i8 = int_ne(i7, 0)
+guard_true(i8) [@code#1: p0, i1]
+jump(p0, i1, descr=loop)
+"""
+
+
+def test_bounds_guards_of_an_invariant_index_stay_in_the_preamble():
+    trace = parse_trace(LOOP.format(call=""), {"bytes": BYTES})
+    optimize(trace, "all", OptContext())
+    body = ops_after_body_label(trace)
+    assert not any("arraylen" in op or "int_lt" in op or "int_ge" in op for op in body), body
+    assert body[-1] == "jump(descr=loop.body)"
+
+
+def test_a_call_that_may_grow_the_array_keeps_the_length_check_in_the_body():
+    call = "p9 = call_r(ConstPtr(grow), p0, descr=grow)\nguard_no_exception() [@code#2: p0, i1]\n"
+    trace = parse_trace(LOOP.format(call=call),
+                        {"bytes": BYTES, "grow": CallDescr("grow")})
+    optimize(trace, "all", OptContext())
+    body = ops_after_body_label(trace)
+    assert any("arraylen" in op for op in body), body
+    assert any("int_lt" in op for op in body), body
