@@ -105,9 +105,8 @@ def call_function(mi, op, func: types.FunctionType, pos: list[TV], kw: dict[str,
                   ctor_result: TV | None = None):
     if getattr(func, "_jit_elidable_", False):
         if _all_const(pos, kw):
-            return mi.residual_call(func, pos, kw, elidable=True)
-        return mi.residual_call(func, pos, kw, elidable=True) if False else \
-            _elidable_call(mi, func, pos, kw)
+            return mi.residual_call(func, pos, kw, elidable=True)   # folded
+        return _elidable_call(mi, func, pos, kw)
     look = getattr(func, "_jit_look_inside_", None)
     iff = getattr(func, "_jit_look_inside_iff_", None)
     if iff is not None:
@@ -197,12 +196,8 @@ def trace_call_method(mi, op, args):
     pos, kw = _split_args(op, args[2:])
     value = obj.value
     if isinstance(value, types.ModuleType) or (isinstance(value, type) and obj.is_const()):
-        func = getattr(value, name)
-        if isinstance(value, type) and isinstance(
-                value.__dict__.get(name), (staticmethod, classmethod)) is False and \
-                isinstance(func, types.FunctionType):
-            return call_value(mi, op, func, pos, kw)
-        return call_value(mi, op, func, pos, kw)
+        # modules and classes are fixed once traced: the attribute is a constant
+        return call_value(mi, op, getattr(value, name), pos, kw)
     cls = type(value)
     attr, found = None, False
     for klass in cls.__mro__:
@@ -224,13 +219,10 @@ def trace_call_method(mi, op, args):
             return call_value(mi, op, attr.__func__, [const_tv(cls)] + pos, kw)
         if cls.__module__ == "builtins" and callable(attr):
             # a method of a builtin type: call the unbound method residually
-            unbound = getattr(cls, name)
-            from metajit.interp.tracing_rules import PURE_BUILTINS_ALL
+            # methods of immutable builtin values fold on constants
             elidable = obj.is_const() and _all_const(pos, kw) and \
                 cls in (str, bytes, int, float, tuple, frozenset)
-            return mi.residual_call(unbound, [obj] + pos, kw,
-                                    elidable=elidable or (unbound in PURE_BUILTINS_ALL
-                                                          and False))
+            return mi.residual_call(getattr(cls, name), [obj] + pos, kw, elidable=elidable)
     bound = mi.residual_call(getattr, [obj, name_tv])
     return mi.residual_call(_apply, [bound] + pos) if not kw else \
         mi.residual_call(bound.value, pos, kw)

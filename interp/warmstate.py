@@ -248,8 +248,7 @@ class WarmState:
             self._after_abort(cell)
             return outcome
         finally:
-            if self.tracing:
-                self.tracing = False
+            self.tracing = False
 
     def printable(self, greens: tuple) -> str:
         printable = self.driver.get_printable_location
