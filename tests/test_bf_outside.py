@@ -5,7 +5,8 @@
   SOURCES.md records runs with the JIT on (Python backend) and its output's md5 must
   match.  Slow: mandel.b is 10.5 billion Brainfuck steps.
 - The trace of the copy loop ``[->+<]`` (``--dump``): the program text and the bracket
-  map are greens, so the optimised loop must not read them.
+  map are greens, so the optimised loop must not read them; the peeled body has at
+  most 8 ops and no loads.
 """
 import glob
 import hashlib
@@ -168,5 +169,12 @@ def test_copy_loop_trace_reads_neither_program_nor_bracket_map(tmp_path, record_
     forbidden = re.compile(r"(str|tuple|get_matching_bracket|len)(_\d+)?$")
     assert not [c for c in consts if forbidden.match(c)], summary
     assert not [d for d in descrs if re.match(r"(str|tuple|get_matching_bracket)", d)], summary
+
+    # the peeled body: the cells come from the previous iteration (no loads), the
+    # position is invariant (no bounds guards): at most 8 ops besides the label and jump
+    body_ops = ops[labels[-1] + 1:-1]
+    assert labels and len(labels) >= 2, summary
+    assert len(body_ops) <= 8, summary
+    assert not [op for op in body_ops if op.name.startswith(("getarrayitem", "arraylen"))], summary
     assert not [op for op in ops if "getitem" in op.name and "ConstPtr" in op.args], summary
     assert ops[-1].name == "jump", summary

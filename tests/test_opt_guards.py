@@ -285,6 +285,57 @@ def test_label_arguments_are_unknown_at_each_label():
         """)
 
 
+def test_a_guard_on_a_zero_test_tests_the_int_itself():
+    # the comparison's box in the snapshot becomes what it is when the guard fails
+    check("""
+        [i0, i5]
+        label(i0, i5, descr=loop)
+        i1 = int_ne(i0, 0)
+        guard_true(i1) [@f#0: i0, i1]
+        i2 = int_eq(i5, 0)
+        guard_false(i2) [@f#1: i2]
+        jump(i0, i5, descr=loop)
+        """, """
+        [i0, i5]
+        label(i0, i5, descr=loop)
+        i1 = int_ne(i0, 0)
+        guard_true(i0) [@f#0: i0, 0]
+        i2 = int_eq(i5, 0)
+        guard_true(i5) [@f#1: 1]
+        jump(i0, i5, descr=loop)
+        """, "guards.test_int_directly")
+
+
+def test_a_zero_test_after_the_int_was_tested_is_implied():
+    check("""
+        [i0]
+        label(i0, descr=loop)
+        i1 = int_is_true(i0)
+        guard_true(i1) [@f#0: i0]
+        i2 = int_is_zero(i0)
+        guard_false(i2) [@f#1: i0]
+        jump(i0, descr=loop)
+        """, """
+        [i0]
+        label(i0, descr=loop)
+        i1 = int_is_true(i0)
+        guard_true(i0) [@f#0: i0]
+        jump(i0, descr=loop)
+        """, "guards.test_int_directly")
+
+
+def test_a_test_against_another_value_or_a_float_stays():
+    unchanged("""
+        [i0, f1]
+        label(i0, f1, descr=loop)
+        i1 = int_ne(i0, 1)
+        guard_true(i1) [@f#0: i0]
+        i2 = float_ne(f1, 0.0)
+        guard_true(i2) [@f#1: i0]
+        jump(i0, f1, descr=loop)
+        """)
+
+
 # --- random traces on the reference interpreter ----------------------------------------
 
 CODE = CodeRef("random")

@@ -66,6 +66,10 @@ def optimize(text: str):
     return trace, ctx.rule_counts
 
 
+def unchanged(text: str):
+    return check(text, text)
+
+
 def check(before: str, after: str):
     trace, counts = optimize(before)
     expected = parse_trace(textwrap.dedent(after), trace.objects)
@@ -590,3 +594,46 @@ def test_heap_pass_keeps_results_and_heap_states(case):
     HeapPass().run(trace, OptContext())
     after = run(trace, inputs)
     assert before == after, format_trace(trace)
+
+
+def test_index_plus_a_constant_is_another_item():
+    # [->+<]: the store to p0[i1 + 1] leaves p0[i1] known, and back
+    counts = check("""
+        [p0, i1]
+        i2 = getarrayitem_i(p0, i1, descr=bytearray)
+        i3 = int_add(i1, 1)
+        setarrayitem_i(p0, i3, i2, descr=bytearray)
+        i4 = int_sub(i3, 1)
+        i5 = getarrayitem_i(p0, i1, descr=bytearray)
+        i6 = getarrayitem_i(p0, i3, descr=bytearray)
+        setarrayitem_i(p0, i4, 7, descr=bytearray)
+        i7 = getarrayitem_i(p0, i1, descr=bytearray)
+        i8 = getarrayitem_i(p0, i3, descr=bytearray)
+        finish(i5, i6, i7, i8, descr=done)
+    """, """
+        [p0, i1]
+        i2 = getarrayitem_i(p0, i1, descr=bytearray)
+        i3 = int_add(i1, 1)
+        setarrayitem_i(p0, i3, i2, descr=bytearray)
+        i4 = int_sub(i3, 1)
+        setarrayitem_i(p0, i4, 7, descr=bytearray)
+        i7 = getarrayitem_i(p0, i1, descr=bytearray)
+        finish(i2, i2, i7, i2, descr=done)
+    """)
+    assert counts["heap_getarrayitem_from_store"] == 2
+
+
+def test_offsets_of_different_bases_may_alias():
+    # i1 + 1 and i2 may be the same item; so may i1 and an index of unknown origin
+    unchanged("""
+        [p0, i1, i2]
+        i3 = getarrayitem_i(p0, i2, descr=bytearray)
+        i4 = int_add(i1, 1)
+        setarrayitem_i(p0, i4, 5, descr=bytearray)
+        i5 = getarrayitem_i(p0, i2, descr=bytearray)
+        i6 = int_mul(i1, 2)
+        i7 = getarrayitem_i(p0, i1, descr=bytearray)
+        setarrayitem_i(p0, i6, 9, descr=bytearray)
+        i8 = getarrayitem_i(p0, i1, descr=bytearray)
+        finish(i3, i5, i7, i8, descr=done)
+    """)

@@ -30,7 +30,8 @@ label arguments are unknown at every label.
 """
 from __future__ import annotations
 
-from metajit.tracer.ir import Box, CallDescr, Const, Flag, Op
+from metajit.tracer.ir import (Box, CallDescr, Const, Flag, FrameSnapshot, Op, Snapshot,
+                               Virtual)
 from metajit.tracer.opt.base import ForwardPass, resolve
 from metajit.tracer.opt.intbounds import int_class
 
@@ -146,6 +147,7 @@ class GuardImplicationPass(ForwardPass):
 
     def truth_guard(self, op: Op, expected: bool) -> None:
         self.read_known(op)
+        expected = self.test_int_directly(op, expected)
         value = op.args[0]
         if isinstance(value, Const):
             known = bool(value.value)
@@ -158,6 +160,40 @@ class GuardImplicationPass(ForwardPass):
         if isinstance(value, Box) and known is None:
             self.truth[value] = expected
             self.learn_condition(value, expected)
+
+    def test_int_directly(self, op: Op, expected: bool) -> bool:
+        """``guard_true(int_ne(x, 0))`` tests ``x`` itself (so do ``int_is_true``,
+        ``int_to_bool``, and with the sense flipped ``int_eq(x, 0)`` and
+        ``int_is_zero``): the guard is rewritten to test ``x``, and the condition's
+        box in its snapshot becomes the value the condition has when the guard
+        fails, so that nothing keeps the comparison alive.  Returns the new sense."""
+        cond = op.args[0]
+        test = cond.op if isinstance(cond, Box) else None
+        if test is None:
+            return expected
+        args = [resolve(a) for a in test.args]
+        if test.name in ("int_ne", "int_eq") and len(args) == 2:
+            zero = [a for a in args if isinstance(a, Const) and a.value == 0
+                    and type(a.value) is not float]
+            rest = [a for a in args if a is not (zero[0] if zero else None)]
+            if not zero or len(rest) != 1:
+                return expected
+            x, same = rest[0], test.name == "int_ne"
+        elif test.name in ("int_is_true", "int_to_bool", "int_is_zero"):
+            x, same = args[0], test.name != "int_is_zero"
+        else:
+            return expected
+        if not isinstance(x, Box) or x.kind != "i":
+            return expected
+        if op.snapshot is not None:
+            failing = Const("i", cond.pyclass(not expected) if cond.pyclass in (bool, int)
+                        else int(not expected))
+            op.snapshot = _snapshot_with(op.snapshot, cond, failing)
+        sense = expected if same else not expected
+        op.name = "guard_true" if sense else "guard_false"
+        op.args = [x]
+        self.ctx.count("guards.test_int_directly")
+        return sense
 
     def learn_condition(self, value: Box, truth: bool) -> None:
         self.conditions[("int_is_true", value)] = truth
@@ -232,6 +268,25 @@ class GuardImplicationPass(ForwardPass):
                 self.classes[value] = type(const.value)
         elif value.kind == "i":
             self.truth[value] = bool(const.value)
+
+
+def _snapshot_with(snapshot: Snapshot, box: Box, const: Const) -> Snapshot:
+    """A copy of ``snapshot`` with ``const`` for every entry that is ``box``
+    (snapshots may be shared between guards: the original is left alone)."""
+    copies: dict[int, Virtual] = {}
+
+    def entry(e):
+        if isinstance(e, tuple):
+            return (entry(e[0]),) + tuple(e[1:])
+        if isinstance(e, Virtual):
+            copy = copies.get(id(e))
+            if copy is None:
+                copy = copies[id(e)] = Virtual(e.descr)
+                copy.fields = {k: entry(v) for k, v in e.fields.items()}
+            return copy
+        return const if isinstance(e, Box) and resolve(e) is box else e
+    return Snapshot([FrameSnapshot(f.code, f.pc, [entry(e) for e in f.values],
+                                   f.exc_pending) for f in snapshot.frames])
 
 
 def register() -> None:

@@ -22,8 +22,12 @@ What it proves.  An entry stays valid until an op may write that location:
   box defined before its allocation or a constant, or two different constants);
   entries of descriptors with the same field name count as the same field.
 - ``setarrayitem(q, j, v)`` may write the item of any array of the same storage that
-  may be ``q``, at any index not provably different from ``j`` (different constants
-  of the same sign); it never changes a length.
+  may be ``q``, at any index not provably different from ``j``; it never changes a
+  length.  Indices of array ops are in range (``0 <= j < len``: the recorder's
+  bounds guards come first, and a trace breaking that is invalid), so two indices
+  differ when they are different constants, or the same box plus different
+  constants (``i`` and ``int_add(i, 1)``, followed through ``int_add``/``int_sub``
+  of constants).
 - A residual call (``call_*``) writes what its CallDescr's ``writes`` names: None is
   anything mutable (lengths too: a list may grow), a frozenset names fields, with
   ``"[]"`` for array items and lengths.  ``call_pure_*`` writes nothing.  Entries of
@@ -66,11 +70,10 @@ def _index_key(index: Value):
     return int(index.value) if isinstance(index, Const) else index
 
 
-def _indices_differ(a, b) -> bool:
-    """Two index keys that can never name the same item: constants that differ and
-    have the same sign (``-1`` and ``2`` are the same item of a list of three)."""
-    return (isinstance(a, int) and isinstance(b, int) and a != b
-            and (a < 0) == (b < 0))
+def _indices_differ(a: tuple, b: tuple) -> bool:
+    """Two index forms ``(base, offset)`` (base a box, or None for a constant) that
+    can never name the same item: the same base with different offsets."""
+    return a[0] is b[0] and a[1] != b[1]
 
 
 class HeapPass(ForwardPass):
@@ -85,6 +88,7 @@ class HeapPass(ForwardPass):
         self.born: dict[Box, int] = {box: -1 for box in self.trace.inputargs}
         self.fresh: set[Box] = set()
         self.position = 0
+        self.offsets: dict[Box, tuple] = {}    # box -> (base box, constant offset)
 
     def default(self, op: Op) -> None:
         spec = op.spec
@@ -190,16 +194,47 @@ class HeapPass(ForwardPass):
 
     def setarrayitem(self, op: Op) -> None:
         array, index = op.arg(0), _index_key(op.arg(1))
+        form = self.index_form(index)
         for descr, cache in self.items.items():
             if descr is op.descr or descr.storage == op.descr.storage:
                 for key in [k for k in cache if not self.distinct(k[0], array)
-                            and not _indices_differ(k[1], index)]:
+                            and not _indices_differ(self.index_form(k[1]), form)]:
                     del cache[key]
         self.emit(op)
         stored = self.stored(op.arg(2), op)
         if stored is not None:
             self.items.setdefault(op.descr, {})[(array, index)] = (stored, "store")
 
+    def index_form(self, key) -> tuple:
+        """``(base, offset)``: the index is ``base + offset`` (base None: a constant)."""
+        if isinstance(key, int):
+            return (None, key)
+        return self.offsets.get(key, (key, 0))
+
+    def optimize_int_add(self, op: Op) -> None:
+        a, b = op.arg(0), op.arg(1)
+        if isinstance(b, Const) and isinstance(a, Box):
+            self.add_offset(op.result, a, int(b.value))
+        elif isinstance(a, Const) and isinstance(b, Box):
+            self.add_offset(op.result, b, int(a.value))
+        self.emit(op)
+
+    def optimize_int_sub(self, op: Op) -> None:
+        a, b = op.arg(0), op.arg(1)
+        if isinstance(b, Const) and isinstance(a, Box):
+            self.add_offset(op.result, a, -int(b.value))
+        self.emit(op)
+
+    def add_offset(self, result: Box, base: Box, offset: int) -> None:
+        """``result = base + offset``.  Even a wrapping add keeps two such values
+        different when their offsets differ by less than 2**64 (offsets are kept
+        small), whatever the base."""
+        root, start = self.offsets.get(base, (base, 0))
+        if abs(start + offset) < 1 << 32:
+            self.offsets[result] = (root, start + offset)
+
+    optimize_int_add_ovf = optimize_int_add
+    optimize_int_sub_ovf = optimize_int_sub
     optimize_getarrayitem_i = optimize_getarrayitem_f = optimize_getarrayitem_r = getarrayitem
     optimize_setarrayitem_i = optimize_setarrayitem_f = optimize_setarrayitem_r = setarrayitem
 

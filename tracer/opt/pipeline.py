@@ -12,7 +12,7 @@ from typing import Callable
 
 from metajit.tracer.ir import Trace
 from metajit.tracer.opt.base import OptContext, Pass
-from metajit.tracer.opt.unroll import drop_invariant_label_args, peel
+from metajit.tracer.opt.unroll import drop_invariant_label_args, export_loads, peel
 
 UNROLL = "unroll"   # loop peeling: not a pass of its own, the driver of the others
 
@@ -82,6 +82,10 @@ def optimize(trace: Trace, enable_opts: str = "all", ctx: OptContext | None = No
         _run_passes(trace, passes, ctx, "body-")
         if drop_invariant_label_args(trace):
             _run_passes(trace, passes, ctx, "invariant-")
+        if export_loads(trace):
+            if ctx.dump is not None:
+                ctx.dump(trace, "after-export-loads")
+            _run_passes(trace, passes, ctx, "exported-")
     for hook in HOOKS["optimized"]:
         hook(trace)
     return trace

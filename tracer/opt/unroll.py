@@ -14,13 +14,22 @@ the preamble.  Facts about mutable memory do not cross a label (the body is also
 entered from its own end): passes that cache the heap forget it at every label.
 
 Bridges and other loops keep jumping to ``T0`` (through the preamble), which is
-always correct.  What this step does not do yet: export the heap cache and
-virtuals across the label, and a short preamble for jumping straight into the body.
+always correct.
+
+Two steps follow the body's optimisation.  ``drop_invariant_label_args`` removes
+the label arguments the body passes back unchanged.  ``export_loads`` carries what
+the heap holds across the label: a load at the start of the body of a location
+that does not move (its object and index are defined before the body) and that
+nothing in the body writes before it becomes a label argument, whose value the
+preamble's jump and the body's jump pass (each reads the location just before
+jumping; the heap cache then forwards the value it stored or loaded).  What this
+does not do yet: virtuals across the label, and a short preamble for jumping
+straight into the body.
 """
 from __future__ import annotations
 
-from metajit.tracer.ir import (Box, FrameSnapshot, Op, Snapshot, TargetDescr, Trace, Value,
-                               Virtual)
+from metajit.tracer.ir import (ArrayDescr, Box, CallDescr, Const, Flag, FrameSnapshot, Op,
+                               Snapshot, TargetDescr, Trace, Value, Virtual)
 from metajit.tracer.opt.base import resolve
 
 
@@ -95,19 +104,29 @@ class _Copier:
         return self.value(entry)
 
 
-def drop_invariant_label_args(trace: Trace) -> bool:
-    """After the body is optimised, a label argument that the body's jump passes back
-    unchanged holds, in every iteration, what the preamble's jump gave it: replace it
-    by that value and drop it from the label and both jumps.  True when one went."""
+def _peeled_loop(trace: Trace) -> tuple[int, int] | None:
+    """``(preamble jump index, body label index)`` of a peeled loop whose body label
+    is entered only from the preamble's jump and the body's own end; else None."""
     ops = trace.ops
     if len(ops) < 3 or ops[-1].name != "jump":
-        return False
+        return None
     target = ops[-1].descr
     labels = [i for i, op in enumerate(ops) if op.name == "label" and op.descr is target]
     entries = [i for i, op in enumerate(ops[:-1]) if op.name == "jump" and op.descr is target]
     if len(labels) != 1 or len(entries) != 1 or entries[0] > labels[0]:
+        return None
+    return entries[0], labels[0]
+
+
+def drop_invariant_label_args(trace: Trace) -> bool:
+    """After the body is optimised, a label argument that the body's jump passes back
+    unchanged holds, in every iteration, what the preamble's jump gave it: replace it
+    by that value and drop it from the label and both jumps.  True when one went."""
+    found = _peeled_loop(trace)
+    if found is None:
         return False
-    label, entry, end = ops[labels[0]], ops[entries[0]], ops[-1]
+    ops = trace.ops
+    label, entry, end = ops[found[1]], ops[found[0]], ops[-1]
     keep = []
     for k, arg in enumerate(label.args):
         if resolve(end.args[k]) is arg and resolve(entry.args[k]) is not arg:
@@ -119,3 +138,142 @@ def drop_invariant_label_args(trace: Trace) -> bool:
     for op in (label, entry, end):
         op.args = [op.args[k] for k in keep]
     return True
+
+
+# -- the heap across the label --------------------------------------------------------
+
+_LOADS = frozenset({"getfield", "getarrayitem_i", "getarrayitem_f", "getarrayitem_r",
+                    "arraylen"})
+_ITEMS = "[]"
+
+
+def _writes(op: Op):
+    """What ``op`` may write: None (nothing), "all", or ("field", name) /
+    ("items", storage, array, index) / ("items", None) (every array, lengths too)."""
+    spec = op.spec
+    if op.name == "setfield":
+        return ("field", op.descr.name)
+    if op.name.startswith("setarrayitem"):
+        return ("items", op.descr.storage, resolve(op.args[0]), resolve(op.args[1]))
+    if spec.has(Flag.CALL):
+        if spec.has(Flag.PURE):
+            return None
+        writes = op.descr.writes if isinstance(op.descr, CallDescr) else None
+        return "all" if writes is None else ("call", writes)
+    if op.name == "new_with_vtable" or not spec.has(Flag.SIDE_EFFECT):
+        return None
+    return "all"
+
+
+def _changes_lengths(op: Op) -> bool:
+    w = _writes(op)
+    return w == "all" or (isinstance(w, tuple) and w[0] == "call" and _ITEMS in w[1])
+
+
+class _Offsets:
+    """Index forms ``(base, offset)`` through ``int_add``/``int_sub`` of constants
+    (array indices are in range, so the same base with different offsets is a
+    different item; see heap.py)."""
+
+    def __init__(self, ops: list[Op]):
+        self.forms: dict[int, tuple] = {}
+        for op in ops:
+            if op.name in ("int_add", "int_sub", "int_add_ovf", "int_sub_ovf"):
+                a, b = resolve(op.args[0]), resolve(op.args[1])
+                sign = -1 if op.name.startswith("int_sub") else 1
+                if isinstance(b, Const) and isinstance(a, Box):
+                    self._add(op.result, a, sign * int(b.value))
+                elif sign == 1 and isinstance(a, Const) and isinstance(b, Box):
+                    self._add(op.result, b, int(a.value))
+
+    def _add(self, result: Box, base: Box, offset: int) -> None:
+        root, start = self.forms.get(id(base), (base, 0))
+        if abs(start + offset) < 1 << 32:
+            self.forms[id(result)] = (root, start + offset)
+
+    def form(self, index: Value) -> tuple:
+        index = resolve(index)
+        if isinstance(index, Const):
+            return (None, int(index.value))
+        return self.forms.get(id(index), (index, 0))
+
+    def differ(self, a: Value, b: Value) -> bool:
+        fa, fb = self.form(a), self.form(b)
+        return fa[0] is fb[0] and fa[1] != fb[1]
+
+
+def _clobbers(write, load: Op, offsets: _Offsets) -> bool:
+    """Whether an op that writes ``write`` may change what ``load`` reads."""
+    if write is None:
+        return False
+    if write == "all":
+        return True
+    if write[0] == "call":
+        if load.name == "getfield":
+            return load.descr.name in write[1]
+        return _ITEMS in write[1]
+    if write[0] == "field":
+        return load.name == "getfield" and load.descr.name == write[1]
+    if load.name == "getfield" or load.name == "arraylen":
+        return False            # a store to an item never changes a length
+    if write[1] != load.descr.storage:
+        return False
+    array, index = write[2], write[3]
+    return not (array is resolve(load.args[0]) and offsets.differ(index, load.args[1]))
+
+
+def export_loads(trace: Trace) -> bool:
+    """Loads of fixed locations at the start of the body become label arguments
+    (see the module's docstring).  True when one did; the passes should run again
+    so that the heap cache answers the loads added before the two jumps."""
+    found = _peeled_loop(trace)
+    if found is None:
+        return False
+    entry_at, label_at = found
+    ops = trace.ops
+    label, entry, end = ops[label_at], ops[entry_at], ops[-1]
+    body = ops[label_at + 1:-1]
+    defined = {id(a) for a in label.args}
+    defined.update(id(op.result) for op in body if op.result is not None)
+    lengths_fixed = not any(_changes_lengths(op) for op in ops)
+    offsets = _Offsets(ops)
+
+    def fixed(value: Value) -> bool:
+        value = resolve(value)
+        return isinstance(value, Const) or id(value) not in defined
+
+    exported: list[Op] = []
+    writes: list = []
+    for op in body:
+        if (op.name in _LOADS and all(fixed(a) for a in op.args)
+                and (op.name == "getfield" or lengths_fixed)
+                and not any(_clobbers(w, op, offsets) for w in writes)
+                and not any(_same_load(op, other) for other in exported)):
+            exported.append(op)
+        w = _writes(op)
+        if w is not None:
+            writes.append(w)
+            if w == "all":
+                break
+    if not exported:
+        return False
+    keep = set(map(id, exported))
+    new_body = [op for op in body if id(op) not in keep]
+    at_entry, at_end = [], []
+    for load in exported:
+        result = load.result
+        arg = Box(result.kind, result.pyclass)
+        label.args.append(arg)
+        for jump, extra in ((entry, at_entry), (end, at_end)):
+            copy = Op(load.name, list(load.args), load.descr,
+                      Box(result.kind, result.pyclass))
+            extra.append(copy)
+            jump.args.append(copy.result)
+        result.forwarded = arg
+    trace.ops = (ops[:entry_at] + at_entry + [entry, label] + new_body + at_end + [end])
+    return True
+
+
+def _same_load(a: Op, b: Op) -> bool:
+    return (a.name == b.name and a.descr is b.descr
+            and all(resolve(x) is resolve(y) for x, y in zip(a.args, b.args)))
