@@ -13,16 +13,16 @@ from typing import Any
 from metajit.interp.jitcode import AFTER_CTOR
 from metajit.interp.metainterp import MetaInterp, MIFrame
 from metajit.interp.stats import get_stats
-from metajit.interp.values import (LIST_ITER_DESCR, RANGE_DESCR, RANGE_ITER_DESCR,
-                                   TUPLE_DESCR, TV, VListIter, VRange, VRangeIter, VTuple,
+from metajit.interp.values import (LIST_ITER_DESCR, MARKER_DESCRS, RANGE_DESCR,
+                                   RANGE_ITER_DESCR, TUPLE_DESCR, TV, VListIter, VRange, VRangeIter, VTuple,
                                    const_tv, field_values, materialize)
-from metajit.tracer.ir import Box, Const, Virtual, failargs
+from metajit.tracer.ir import Box, Const, SizeDescr, Virtual, failargs
 from metajit.tracer.recorder import Recorder
 
 
-def _entry_tv(entry, boxes: dict, values: dict, memo: dict) -> TV:
+def _entry_tv(entry, boxes: dict, values: dict, memo: dict, mi: MetaInterp) -> TV:
     if isinstance(entry, tuple):
-        tv = _entry_tv(entry[0], boxes, values, memo)
+        tv = _entry_tv(entry[0], boxes, values, memo, mi)
         tv.value = bool(tv.value)
         return tv
     if isinstance(entry, Const):
@@ -40,7 +40,9 @@ def _entry_tv(entry, boxes: dict, values: dict, memo: dict) -> TV:
     if isinstance(entry, Virtual):
         if id(entry) in memo:
             return memo[id(entry)]
-        fields = field_values({k: _entry_tv(v, boxes, values, memo)
+        if isinstance(entry.descr, SizeDescr) and entry.descr not in MARKER_DESCRS:
+            return _program_object(entry, boxes, values, memo, mi)
+        fields = field_values({k: _entry_tv(v, boxes, values, memo, mi)
                                for k, v in entry.fields.items()})
         concrete = materialize(entry.descr, {k: tv.value for k, tv in fields.items()})
         descr = entry.descr
@@ -58,6 +60,24 @@ def _entry_tv(entry, boxes: dict, values: dict, memo: dict) -> TV:
         memo[id(entry)] = tv
         return tv
     raise TypeError(f"bad snapshot entry {entry!r}")
+
+
+def _program_object(entry: Virtual, boxes: dict, values: dict, memo: dict,
+                    mi: MetaInterp) -> TV:
+    """An object of the program's that the loop never created (allocation removal):
+    the bridge creates it, as the interpreter would have, and the bridge's own
+    optimisation may remove that allocation again."""
+    cls = entry.descr.cls
+    obj = cls.__new__(cls)
+    box = mi.rec.record("new_with_vtable", [], entry.descr, obj)
+    mi.known_class[id(box)] = cls
+    mi._keep(box)
+    tv = memo[id(entry)] = TV(obj, box)
+    for field, sub in entry.fields.items():
+        value = _entry_tv(sub, boxes, values, memo, mi)
+        setattr(obj, field.name, value.value)
+        mi.rec.record("setfield", [box, mi.as_ref(value)], field, None)
+    return tv
 
 
 def trace_bridge(warm, loop, unit, guard, fail_values: list) -> Any:
@@ -81,7 +101,7 @@ def trace_bridge(warm, loop, unit, guard, fail_values: list) -> Any:
             jc = fs.code
             block, index, mode = jc.at(fs.pc)
             live = jc.live(fs.pc)
-            tvs = [_entry_tv(e, boxes, values, memo) for e in fs.values]
+            tvs = [_entry_tv(e, boxes, values, memo, mi) for e in fs.values]
             frame = MIFrame(jc, block, index, dict(zip(live, tvs)), is_portal=not frames)
             if frames and frames[-1].ctor_pending is not None:
                 frame.ctor_result = frames[-1].ctor_pending

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from metajit.interp.jitcode import AFTER_CTOR, BEFORE, JitCode
-from metajit.interp.values import materialize
-from metajit.tracer.ir import Box, Const, Snapshot, Virtual
+from metajit.interp.values import MARKER_DESCRS, materialize
+from metajit.tracer.ir import Box, Const, SizeDescr, Snapshot, Virtual
 
 
 class ResumeFrame:
@@ -48,6 +48,13 @@ def decode_entry(entry, values: dict[int, Any], memo: dict[int, Any]) -> Any:
     if isinstance(entry, Virtual):
         if id(entry) in memo:
             return memo[id(entry)]
+        if isinstance(entry.descr, SizeDescr) and entry.descr not in MARKER_DESCRS:
+            # an object of the program's: created first, so that its fields may
+            # lead back to it (virtual objects may form cycles)
+            obj = memo[id(entry)] = entry.descr.cls.__new__(entry.descr.cls)
+            for field, sub in entry.fields.items():
+                setattr(obj, getattr(field, "name", field), decode_entry(sub, values, memo))
+            return obj
         fields = {k: decode_entry(v, values, memo) for k, v in entry.fields.items()}
         obj = materialize(entry.descr, fields)
         memo[id(entry)] = obj

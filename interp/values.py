@@ -93,6 +93,8 @@ TUPLE_DESCR = ArrayDescr("tuple", "r", immutable=True)
 RANGE_DESCR = SizeDescr(Range)
 RANGE_ITER_DESCR = SizeDescr(RangeIterator)
 LIST_ITER_DESCR = SizeDescr(ListIterator)
+# the virtuals that stand for builtin objects (built from all their fields at once)
+MARKER_DESCRS = (TUPLE_DESCR, RANGE_DESCR, RANGE_ITER_DESCR, LIST_ITER_DESCR)
 
 # The fields of the virtual range, range iterator and list iterator, as the trace IR
 # wants a snapshot's Virtual keyed: by FieldDescr (``Range.start`` ...).

@@ -194,6 +194,19 @@ def test_methods_inheritance_and_guard_class(jit, backend, period):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_objects_made_in_the_loop_are_not_allocated(jit, backend):
+    got, stats = differential(jit, backend, objects.vectors, lambda: (0, 80))
+    assert_compiled_ran(stats, iterations=20)
+    assert stats.rule_counts["virtualize.allocation"] >= 3, stats.rule_counts
+    assert stats.bridges >= 1 and stats.guard_failures >= 1, stats.summary()
+    loop = traces(objects.vectors)[0]
+    body = loop[loop.index("descr=loop0.body"):]
+    # the temporaries are gone from the peeled body; the one kept in a list is made
+    # where it escapes, behind the branch that keeps it
+    assert body.count("new_with_vtable") <= 1, body
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_immutable_fields_of_a_constant_are_folded(jit, backend, tmp_path):
     got, stats = differential(jit, backend, objects.run_code,
                               lambda: (objects.Code(3, "c", (5, 6, 7)), 30))

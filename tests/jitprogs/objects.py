@@ -341,6 +341,49 @@ def unrolled(k, n, values):
     return acc
 
 
+# --- objects made in the loop: allocation removal -------------------------------------
+
+
+class Vec:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+    def add(self, other):
+        return Vec(self.x + other.x, self.y + other.y)
+
+    def scaled(self, k):
+        return Vec(self.x * k, self.y * k)
+
+
+vec_driver = JitDriver(greens=["pc"], reds=["i", "n", "pos", "kept"], name="vectors")
+
+
+@vec_driver.portal
+def vectors(pc, n):
+    """A position moved by temporary vectors; every 7th step one of them escapes into
+    a list, and from step 40 on a branch flips (the guards there fail while the new
+    position is still a virtual, then a bridge takes over)."""
+    pos = Vec(0, 1)
+    kept = []
+    i = 0
+    while i < n:
+        vec_driver.jit_merge_point(pc=pc, i=i, n=n, pos=pos, kept=kept)
+        step = Vec(i, 2).scaled(3)
+        pos = pos.add(step)
+        if i >= 40:
+            pos = Vec(pos.y, pos.x - i)
+        if i % 7 == 6:
+            kept.append(step)
+        i += 1
+    return vec_summary(pos, kept)
+
+
+@dont_look_inside
+def vec_summary(pos, kept):
+    return pos.x, pos.y, [(v.x, v.y) for v in kept], type(pos).__name__
+
+
 # --- tuples, dicts, lists, globals -------------------------------------------------------
 
 LIMIT = 7

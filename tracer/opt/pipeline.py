@@ -103,7 +103,7 @@ def _run_passes(trace: Trace, names: list[str], ctx: OptContext, prefix: str) ->
 
 
 # The toolkit's passes, in their default order; each module's register() adds it.
-BUILTIN_PASSES = ("fold", "intbounds", "heap", "cse", "guards", "dce")
+BUILTIN_PASSES = ("fold", "intbounds", "virtualize", "heap", "cse", "guards", "dce")
 
 
 def _register_builtin_passes() -> None:

@@ -1,0 +1,276 @@
+"""Allocation removal: text in, text out; the random loops of test_opt_equivalence run
+every pass, this one included, on the reference interpreter."""
+import textwrap
+
+from metajit.tracer.ir import CallDescr, FieldDescr, SizeDescr
+from metajit.tracer.opt.base import OptContext
+from metajit.tracer.opt.virtualize import VirtualizePass
+from metajit.tracer.text import format_trace, parse_trace
+
+
+class Obj:
+    pass
+
+
+class Other:
+    pass
+
+
+NAMESPACE = {"Obj": SizeDescr(Obj), "Obj.a": FieldDescr(Obj, "a"), "Obj.b": FieldDescr(Obj, "b"),
+             "ObjClass": Obj, "OtherClass": Other, "show": CallDescr("show", "v")}
+
+
+def check(before: str, after: str) -> dict:
+    trace = parse_trace(textwrap.dedent(before), NAMESPACE)
+    ctx = OptContext()
+    VirtualizePass().run(trace, ctx)
+    expected = parse_trace(textwrap.dedent(after), trace.objects)
+    assert format_trace(trace) == format_trace(expected)
+    return ctx.rule_counts
+
+
+def unchanged(text: str) -> None:
+    check(text, text)
+
+
+def test_registered_before_the_heap_cache():
+    from metajit.tracer.opt.pipeline import DEFAULT_ORDER
+    assert DEFAULT_ORDER.index("virtualize") < DEFAULT_ORDER.index("heap")
+
+
+def test_an_object_nobody_sees_is_never_created():
+    counts = check("""
+        [p0, p1]
+        p2 = new_with_vtable(descr=Obj)
+        setfield(p2, p0, descr=Obj.a)
+        setfield(p2, p1, descr=Obj.a)
+        p3 = getfield(p2, descr=Obj.a)
+        finish(p3, descr=done)
+    """, """
+        [p0, p1]
+        finish(p1, descr=done)
+    """)
+    assert counts["virtualize.allocation"] == 1 and counts["virtualize.getfield"] == 1
+    assert "virtualize.forced" not in counts
+
+
+def test_a_call_forces_the_object_with_its_fields_as_they_are():
+    check("""
+        [p0, p1]
+        p2 = new_with_vtable(descr=Obj)
+        setfield(p2, p0, descr=Obj.a)
+        setfield(p2, p1, descr=Obj.b)
+        setfield(p2, p1, descr=Obj.a)
+        call_n(ConstPtr(print), p2, descr=show)
+        p3 = getfield(p2, descr=Obj.a)
+        finish(p3, descr=done)
+    """, """
+        [p0, p1]
+        p2 = new_with_vtable(descr=Obj)
+        setfield(p2, p1, descr=Obj.b)
+        setfield(p2, p1, descr=Obj.a)
+        call_n(ConstPtr(print), p2, descr=show)
+        p3 = getfield(p2, descr=Obj.a)
+        finish(p3, descr=done)
+    """)
+
+
+def test_a_guard_sees_the_fields_as_they_are_at_that_guard():
+    check("""
+        [i0, p0, p1]
+        p2 = new_with_vtable(descr=Obj)
+        setfield(p2, p0, descr=Obj.a)
+        guard_true(i0) [@f#0: p2, i0]
+        setfield(p2, p1, descr=Obj.a)
+        guard_true(i0) [@f#1: p2]
+        finish(i0, descr=done)
+    """, """
+        [i0, p0, p1]
+        guard_true(i0) [@f#0: v0, i0] {v0 = new(Obj, a=p0)}
+        guard_true(i0) [@f#1: v0] {v0 = new(Obj, a=p1)}
+        finish(i0, descr=done)
+    """)
+
+
+def test_a_jump_forces_and_so_does_a_finish():
+    check("""
+        [p0]
+        label(p0, descr=loop)
+        p1 = new_with_vtable(descr=Obj)
+        setfield(p1, p0, descr=Obj.a)
+        jump(p1, descr=loop)
+    """, """
+        [p0]
+        label(p0, descr=loop)
+        p1 = new_with_vtable(descr=Obj)
+        setfield(p1, p0, descr=Obj.a)
+        jump(p1, descr=loop)
+    """)
+
+
+def test_an_object_made_before_a_label_exists_before_it():
+    # the body reads the preamble's object directly: one object for all iterations
+    check("""
+        [p0, i0]
+        label(p0, i0, descr=loop)
+        p1 = new_with_vtable(descr=Obj)
+        setfield(p1, p0, descr=Obj.a)
+        jump(i0, descr=body)
+        label(i1, descr=body)
+        p2 = getfield(p1, descr=Obj.a)
+        guard_true(i1) [@f#0: p2]
+        jump(i1, descr=body)
+    """, """
+        [p0, i0]
+        label(p0, i0, descr=loop)
+        p1 = new_with_vtable(descr=Obj)
+        setfield(p1, p0, descr=Obj.a)
+        jump(i0, descr=body)
+        label(i1, descr=body)
+        p2 = getfield(p1, descr=Obj.a)
+        guard_true(i1) [@f#0: p2]
+        jump(i1, descr=body)
+    """)
+
+
+def test_class_and_null_checks_of_a_virtual_are_known():
+    counts = check("""
+        [i0]
+        p1 = new_with_vtable(descr=Obj)
+        guard_class(p1, ConstPtr(ObjClass)) [@f#0: i0]
+        guard_nonnull(p1) [@f#1: i0]
+        finish(i0, descr=done)
+    """, """
+        [i0]
+        finish(i0, descr=done)
+    """)
+    assert counts["virtualize.guard_class"] == 1 and counts["virtualize.guard_nonnull"] == 1
+
+
+def test_a_class_check_against_another_class_stays_and_forces():
+    check("""
+        [i0]
+        p1 = new_with_vtable(descr=Obj)
+        guard_class(p1, ConstPtr(OtherClass)) [@f#0: i0]
+        finish(i0, descr=done)
+    """, """
+        [i0]
+        p1 = new_with_vtable(descr=Obj)
+        guard_class(p1, ConstPtr(OtherClass)) [@f#0: i0]
+        finish(i0, descr=done)
+    """)
+
+
+def test_identity_of_a_virtual():
+    counts = check("""
+        [p0]
+        p1 = new_with_vtable(descr=Obj)
+        i2 = ptr_eq(p1, p0)
+        i3 = ptr_ne(p1, p0)
+        i4 = ptr_eq(p1, p1)
+        finish(i2, i3, i4, descr=done)
+    """, """
+        [p0]
+        finish(False, True, True, descr=done)
+    """)
+    assert counts["virtualize.identity"] == 3
+
+
+def test_nested_virtuals_are_forced_inner_first():
+    check("""
+        [p0]
+        p1 = new_with_vtable(descr=Obj)
+        p2 = new_with_vtable(descr=Obj)
+        setfield(p2, p0, descr=Obj.a)
+        setfield(p1, p2, descr=Obj.b)
+        guard_nonnull(p0) [@f#0: p1]
+        setfield(p0, p1, descr=Obj.b)
+        finish(descr=done)
+    """, """
+        [p0]
+        guard_nonnull(p0) [@f#0: v0] {v0 = new(Obj, b=v1), v1 = new(Obj, a=p0)}
+        p1 = new_with_vtable(descr=Obj)
+        p2 = new_with_vtable(descr=Obj)
+        setfield(p2, p0, descr=Obj.a)
+        setfield(p1, p2, descr=Obj.b)
+        setfield(p0, p1, descr=Obj.b)
+        finish(descr=done)
+    """)
+
+
+def test_a_cycle_of_virtuals_in_a_snapshot_and_forced():
+    check("""
+        [i0]
+        p1 = new_with_vtable(descr=Obj)
+        p2 = new_with_vtable(descr=Obj)
+        setfield(p1, p2, descr=Obj.b)
+        setfield(p2, p1, descr=Obj.b)
+        guard_true(i0) [@f#0: p2]
+        call_n(ConstPtr(print), p1, descr=show)
+        finish(descr=done)
+    """, """
+        [i0]
+        guard_true(i0) [@f#0: v0] {v0 = new(Obj, b=v1), v1 = new(Obj, b=v0)}
+        p1 = new_with_vtable(descr=Obj)
+        p2 = new_with_vtable(descr=Obj)
+        setfield(p2, p1, descr=Obj.b)
+        setfield(p1, p2, descr=Obj.b)
+        call_n(ConstPtr(print), p1, descr=show)
+        finish(descr=done)
+    """)
+
+
+def test_stored_into_an_array_it_escapes():
+    check("""
+        [p0, i0]
+        p1 = new_with_vtable(descr=Obj)
+        setarrayitem_r(p0, i0, p1, descr=list)
+        finish(descr=done)
+    """, """
+        [p0, i0]
+        p1 = new_with_vtable(descr=Obj)
+        setarrayitem_r(p0, i0, p1, descr=list)
+        finish(descr=done)
+    """)
+
+
+def test_a_field_never_set_is_read_from_the_real_object():
+    # Python raises AttributeError there: the object must exist for that to happen
+    check("""
+        [p0]
+        p1 = new_with_vtable(descr=Obj)
+        setfield(p1, p0, descr=Obj.a)
+        p2 = getfield(p1, descr=Obj.b)
+        finish(p2, descr=done)
+    """, """
+        [p0]
+        p1 = new_with_vtable(descr=Obj)
+        setfield(p1, p0, descr=Obj.a)
+        p2 = getfield(p1, descr=Obj.b)
+        finish(p2, descr=done)
+    """)
+
+
+def test_real_objects_are_left_alone():
+    unchanged("""
+        [p0, p1]
+        setfield(p0, p1, descr=Obj.a)
+        p2 = getfield(p0, descr=Obj.a)
+        guard_class(p2, ConstPtr(ObjClass)) [@f#0: p0]
+        i3 = ptr_eq(p0, p1)
+        finish(i3, descr=done)
+    """)
+
+
+def test_the_recorders_virtuals_may_hold_a_virtual_object():
+    check("""
+        [i0, p0]
+        p1 = new_with_vtable(descr=Obj)
+        setfield(p1, p0, descr=Obj.a)
+        guard_true(i0) [@f#0: v0] {v0 = array(tuple, p1, i0)}
+        finish(descr=done)
+    """, """
+        [i0, p0]
+        guard_true(i0) [@f#0: v0] {v0 = array(tuple, v1, i0), v1 = new(Obj, a=p0)}
+        finish(descr=done)
+    """)
