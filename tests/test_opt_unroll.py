@@ -1,6 +1,8 @@
 """Loop peeling: preamble and body, invariant label arguments, and what the heap
 cache may keep across the body's label.  Text in, text out."""
-from metajit.tracer.ir import ArrayDescr, CallDescr, FieldDescr
+import pytest
+
+from metajit.tracer.ir import ArrayDescr, CallDescr, FieldDescr, SizeDescr
 from metajit.tracer.opt.base import OptContext
 from metajit.tracer.opt.pipeline import optimize
 from metajit.tracer.opt.unroll import drop_invariant_label_args, peel
@@ -204,3 +206,86 @@ def test_items_are_not_carried_when_a_call_may_change_lengths():
     optimize(trace, "all", OptContext())
     body = ops_after_body_label(trace)
     assert any("getarrayitem" in op for op in body), body
+
+
+# --- virtual objects and boxed numbers across the body's label -------------------------
+
+OBJECTS = dict(FIELDS, Obj=SizeDescr(Obj))
+
+CARRIED = """\
+[p0, i1]
+label(p0, i1, descr=loop)
+p2 = getfield(p0, descr=Obj.a)
+guard_nonnull(p2) [@code#0: p0, i1]
+p3 = new_with_vtable(descr=Obj)
+setfield(p3, p2, descr=Obj.a)
+i4 = int_sub(i1, 1)
+guard_true(i4) [@code#1: p3, i4]
+jump(p3, i4, descr=loop)
+"""
+
+
+def test_an_object_made_for_the_next_iteration_travels_as_its_fields():
+    trace = parse_trace(CARRIED, OBJECTS)
+    ctx = OptContext()
+    optimize(trace, "all", ctx)
+    body = ops_after_body_label(trace)
+    assert not any("new_with_vtable" in op or "getfield" in op for op in body), body
+    assert ctx.rule_counts["virtualize.label_fields"] >= 2, ctx.rule_counts
+    text = format_trace(trace)
+    # the guard in the body resumes with the object made from the label's field
+    assert "new(Obj, a=p" in text.split("descr=loop.body)\n", 1)[1], text
+
+
+PEELED = """\
+[p0]
+label(p0, descr=loop)
+p1 = new_with_vtable(descr=Obj)
+setfield(p1, p0, descr=Obj.a)
+jump(p1, descr=body)
+label(p2, descr=body)
+p3 = getfield(p2, descr=Obj.a)
+p4 = new_with_vtable(descr=Obj)
+setfield(p4, p3, descr=Obj.b)
+jump(p4, descr=body)
+"""
+
+
+def test_a_body_jump_of_another_shape_has_the_round_redone():
+    from metajit.tracer.opt.pipeline import _run_body_round
+    from metajit.tracer.opt.unroll import VIRTUAL_LABEL_ARGS, LabelShapeMismatch
+    from metajit.tracer.opt.virtualize import VirtualizePass
+    trace = parse_trace(PEELED, OBJECTS)
+    ctx = OptContext()
+    ctx.loop_state[VIRTUAL_LABEL_ARGS] = set()
+    with pytest.raises(LabelShapeMismatch):
+        VirtualizePass().run(trace, ctx)
+    trace = parse_trace(PEELED, OBJECTS)
+    ctx = OptContext()
+    _run_body_round(trace, ["virtualize"], ctx)
+    assert ctx.rule_counts["unroll.label_shape_mismatch"] == 1
+    text = format_trace(trace)
+    assert "label(p2, descr=body)" in text and text.count("new_with_vtable") == 2, text
+    assert VIRTUAL_LABEL_ARGS not in ctx.loop_state
+
+
+def test_a_number_boxed_for_the_next_iteration_travels_unboxed():
+    trace = parse_trace("""\
+[p0, i1]
+label(p0, i1, descr=loop)
+guard_class(p0, ConstPtr(int)) [@code#0: p0, i1]
+i2 = unbox_int_ovf(p0)
+guard_no_overflow() [@code#0: p0, i1]
+i3 = int_add_ovf(i2, i1)
+guard_no_overflow() [@code#1: p0, i1]
+p4 = box_int(i3)
+i5 = int_sub(i1, 1)
+guard_true(i5) [@code#2: p4, i5]
+jump(p4, i5, descr=loop)
+""", {"int": int})
+    ctx = OptContext()
+    optimize(trace, "all", ctx)
+    body = ops_after_body_label(trace)
+    assert not any(name in op for op in body
+                   for name in ("box_int", "unbox_int", "guard_class")), body
+    assert all(arg.startswith("i") for arg in label_args(body)), body

@@ -274,3 +274,22 @@ def test_the_recorders_virtuals_may_hold_a_virtual_object():
         guard_true(i0) [@f#0: v0] {v0 = array(tuple, v1, i0), v1 = new(Obj, a=p0)}
         finish(descr=done)
     """)
+
+
+def test_a_boxed_number_in_a_snapshot_is_the_number():
+    counts = check("""
+        [i0, f1]
+        p2 = box_int(i0)
+        p3 = box_bool(i0)
+        p4 = box_float(f1)
+        guard_true(i0) [@f#0: p2, p3, p4]
+        finish(p2, descr=done)
+    """, """
+        [i0, f1]
+        p2 = box_int(i0)
+        p3 = box_bool(i0)
+        p4 = box_float(f1)
+        guard_true(i0) [@f#0: i0, bool(i0), f1]
+        finish(p2, descr=done)
+    """)
+    assert counts["virtualize.snapshot_unboxed"] == 3

@@ -30,6 +30,8 @@ class OptContext:
                  dump: Callable[[Trace, str], None] | None = None):
         self.rule_counts = rule_counts if rule_counts is not None else collections.Counter()
         self.dump = dump
+        # what the loop driver (unroll.py) tells the passes about the current round
+        self.loop_state: dict[str, Any] = {}
 
     def count(self, rule: str) -> None:
         self.rule_counts[rule] += 1

@@ -9,7 +9,8 @@ establishes it to the end of the trace:
   ``a != b``, ``b > a``, ``not a >= b``), so the same comparison computed again
   becomes a constant;
 - ``guard_class(p, C)``: type(p) is C (and p is not None, unless C is NoneType);
-  ``p = new_with_vtable(descr=C)``: both;
+  ``p = new_with_vtable(descr=C)``: both; so do ``box_int`` (int), ``box_bool``
+  (bool) and ``box_float`` (float);
 - ``guard_nonnull(p)`` / ``guard_isnull(p)``: p is not None / is None (later ops
   read ``null`` for p);
 - ``guard_value(x, c)``: x is c; later ops read c instead of x (when c has x's
@@ -136,6 +137,20 @@ class GuardImplicationPass(ForwardPass):
     def optimize_new_with_vtable(self, op: Op) -> None:
         self.emit(op)
         self.classes[op.result] = op.descr.cls
+        self.nonnull.add(op.result)
+
+    def optimize_box_int(self, op: Op) -> None:
+        self.boxed(op, int)
+
+    def optimize_box_bool(self, op: Op) -> None:
+        self.boxed(op, bool)
+
+    def optimize_box_float(self, op: Op) -> None:
+        self.boxed(op, float)
+
+    def boxed(self, op: Op, cls: type) -> None:
+        self.default(op)
+        self.classes[op.result] = cls
         self.nonnull.add(op.result)
 
     # -- guards --

@@ -12,7 +12,9 @@ from typing import Callable
 
 from metajit.tracer.ir import Trace
 from metajit.tracer.opt.base import OptContext, Pass
-from metajit.tracer.opt.unroll import drop_invariant_label_args, export_loads, peel
+from metajit.tracer.opt.unroll import (VIRTUAL_LABEL_ARGS, LabelShapeMismatch, copy_trace,
+                                       drop_invariant_label_args, export_loads, peel,
+                                       unbox_label_args)
 
 UNROLL = "unroll"   # loop peeling: not a pass of its own, the driver of the others
 
@@ -79,8 +81,13 @@ def optimize(trace: Trace, enable_opts: str = "all", ctx: OptContext | None = No
     if UNROLL in names and peel(trace):
         if ctx.dump is not None:
             ctx.dump(trace, "after-unroll")
-        _run_passes(trace, passes, ctx, "body-")
-        if drop_invariant_label_args(trace):
+        _run_body_round(trace, passes, ctx)
+        changed = drop_invariant_label_args(trace)
+        if unbox_label_args(trace):
+            changed = True
+            if ctx.dump is not None:
+                ctx.dump(trace, "after-unbox-label-args")
+        if changed:
             _run_passes(trace, passes, ctx, "invariant-")
         if export_loads(trace):
             if ctx.dump is not None:
@@ -89,6 +96,28 @@ def optimize(trace: Trace, enable_opts: str = "all", ctx: OptContext | None = No
     for hook in HOOKS["optimized"]:
         hook(trace)
     return trace
+
+
+def _run_body_round(trace: Trace, names: list[str], ctx: OptContext) -> None:
+    """The passes over the peeled loop.  In this round a pass may give the body's
+    label a new shape (``virtualize`` passes a virtual object as its fields); when
+    the body's jump cannot match it, the round is redone from a copy with that label
+    argument left alone."""
+    left_alone: set[int] = set()
+    while True:
+        saved = copy_trace(trace)
+        ctx.loop_state[VIRTUAL_LABEL_ARGS] = left_alone
+        try:
+            _run_passes(trace, names, ctx, "body-")
+            return
+        except LabelShapeMismatch as mismatch:
+            if mismatch.index in left_alone:
+                raise
+            left_alone.add(mismatch.index)
+            ctx.count("unroll.label_shape_mismatch")
+            trace.inputargs, trace.ops = saved.inputargs, saved.ops
+        finally:
+            ctx.loop_state.pop(VIRTUAL_LABEL_ARGS, None)
 
 
 def _run_passes(trace: Trace, names: list[str], ctx: OptContext, prefix: str) -> None:

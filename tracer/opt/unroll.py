@@ -28,6 +28,8 @@ straight into the body.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from metajit.tracer.ir import (ArrayDescr, Box, CallDescr, Const, Flag, FrameSnapshot, Op,
                                Snapshot, TargetDescr, Trace, Value, Virtual)
 from metajit.tracer.opt.base import resolve
@@ -104,9 +106,48 @@ class _Copier:
         return self.value(entry)
 
 
-def _peeled_loop(trace: Trace) -> tuple[int, int] | None:
-    """``(preamble jump index, body label index)`` of a peeled loop whose body label
-    is entered only from the preamble's jump and the body's own end; else None."""
+VIRTUAL_LABEL_ARGS = "virtual_label_args"
+
+
+class LabelShapeMismatch(Exception):
+    """Raised by a pass in the body round when the body's jump cannot give the body
+    label argument ``index`` the shape the pass gave it from the preamble's jump
+    (a virtual object passed as its fields); the round is redone with that
+    argument left as it is."""
+
+    def __init__(self, index: int):
+        super().__init__(index)
+        self.index = index
+
+
+def copy_trace(trace: Trace) -> Trace:
+    """A copy with fresh boxes and ops (descriptors and constants shared): what a
+    round that may be redone starts from."""
+    mapping: dict[int, Value] = {}
+    inputs = []
+    for box in trace.inputargs:
+        fresh = Box(box.kind, box.pyclass)
+        mapping[id(box)] = fresh
+        inputs.append(fresh)
+    copier = _Copier(mapping)
+    twin = Trace(inputs, [copier.op(op) for op in trace.ops], trace.name)
+    twin.names, twin.objects = dict(trace.names), dict(trace.objects)
+    return twin
+
+
+class _Loop(NamedTuple):
+    """A peeled loop: the preamble's jump and the body's label (indices and ops),
+    and the body's jump."""
+    entry_at: int
+    label_at: int
+    entry: Op
+    label: Op
+    end: Op
+
+
+def _peeled_loop(trace: Trace) -> _Loop | None:
+    """The parts of a peeled loop whose body label is entered only from the
+    preamble's jump and the body's own end; else None."""
     ops = trace.ops
     if len(ops) < 3 or ops[-1].name != "jump":
         return None
@@ -115,18 +156,17 @@ def _peeled_loop(trace: Trace) -> tuple[int, int] | None:
     entries = [i for i, op in enumerate(ops[:-1]) if op.name == "jump" and op.descr is target]
     if len(labels) != 1 or len(entries) != 1 or entries[0] > labels[0]:
         return None
-    return entries[0], labels[0]
+    return _Loop(entries[0], labels[0], ops[entries[0]], ops[labels[0]], ops[-1])
 
 
 def drop_invariant_label_args(trace: Trace) -> bool:
     """After the body is optimised, a label argument that the body's jump passes back
     unchanged holds, in every iteration, what the preamble's jump gave it: replace it
     by that value and drop it from the label and both jumps.  True when one went."""
-    found = _peeled_loop(trace)
-    if found is None:
+    loop = _peeled_loop(trace)
+    if loop is None:
         return False
-    ops = trace.ops
-    label, entry, end = ops[found[1]], ops[found[0]], ops[-1]
+    label, entry, end = loop.label, loop.entry, loop.end
     keep = []
     for k, arg in enumerate(label.args):
         if resolve(end.args[k]) is arg and resolve(entry.args[k]) is not arg:
@@ -138,6 +178,43 @@ def drop_invariant_label_args(trace: Trace) -> bool:
     for op in (label, entry, end):
         op.args = [op.args[k] for k in keep]
     return True
+
+
+_BOXES = ("box_int", "box_bool", "box_float")
+
+
+def unbox_label_args(trace: Trace) -> bool:
+    """A reference label argument that both jumps pass as a fresh box of a number
+    (``box_int``, ``box_bool``, ``box_float`` of the same kind) travels as the number:
+    the label takes the number and boxes it again right after, where the passes
+    fold the box away against the body's unboxing and class guards.  True when one
+    did."""
+    loop = _peeled_loop(trace)
+    if loop is None:
+        return False
+    entry_at, label_at, entry, label, end = loop
+    ops = trace.ops
+    boxing: list[Op] = []
+    for k, arg in enumerate(label.args):
+        made = [_boxed_by(jump.args[k]) for jump in (entry, end)]
+        if arg.kind != "r" or None in made or made[0].name != made[1].name:
+            continue
+        number = made[0].args[0]
+        fresh = Box(number.kind, getattr(resolve(number), "pyclass", None))
+        boxing.append(Op(made[0].name, [fresh], None, arg))
+        label.args[k] = fresh
+        for jump, op in zip((entry, end), made):
+            jump.args[k] = resolve(op.args[0])
+    if not boxing:
+        return False
+    trace.ops = ops[:label_at + 1] + boxing + ops[label_at + 1:]
+    return True
+
+
+def _boxed_by(value: Value) -> Op | None:
+    value = resolve(value)
+    op = value.op if isinstance(value, Box) else None
+    return op if op is not None and op.name in _BOXES else None
 
 
 # -- the heap across the label --------------------------------------------------------
@@ -226,12 +303,11 @@ def export_loads(trace: Trace) -> bool:
     """Loads of fixed locations at the start of the body become label arguments
     (see the module's docstring).  True when one did; the passes should run again
     so that the heap cache answers the loads added before the two jumps."""
-    found = _peeled_loop(trace)
-    if found is None:
+    loop = _peeled_loop(trace)
+    if loop is None:
         return False
-    entry_at, label_at = found
+    entry_at, label_at, entry, label, end = loop
     ops = trace.ops
-    label, entry, end = ops[label_at], ops[entry_at], ops[-1]
     body = ops[label_at + 1:-1]
     defined = {id(a) for a in label.args}
     defined.update(id(op.result) for op in body if op.result is not None)

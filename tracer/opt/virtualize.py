@@ -31,15 +31,26 @@ there and resume rebuilds it with exactly those fields wherever the interpreter
 would have seen it.  ``new_with_vtable`` is only recorded for classes whose
 ``__new__`` is ``object.__new__`` (creating one has no effect of its own).
 
-What it does not do yet: virtual arrays, and virtuals carried across the loop's
-label (an object the body creates and the next iteration reads is forced at the
-jump).
+A snapshot entry made by ``box_int``/``box_bool``/``box_float`` becomes the number
+it boxes (resume makes the same Python object of it), so that the box is made only
+where something else needs it.
+
+Across the loop's label.  In the body round (``unroll.py``), a virtual the
+preamble's jump passes (once, and not read directly by the body) is passed as its
+fields: the body's label takes one argument per field and the body starts with a
+virtual made of them.  The body's jump must then pass a virtual of the same class
+with the same fields, or ``LabelShapeMismatch`` has the round redone with that
+argument passed as a real object.  Virtuals held in the fields of such an object
+are forced (passed real).
+
+What it does not do yet: virtual arrays.
 """
 from __future__ import annotations
 
 from metajit.tracer.ir import (Box, Const, FieldDescr, FrameSnapshot, Op, SizeDescr, Snapshot,
                                Value, Virtual)
 from metajit.tracer.opt.base import ForwardPass, resolve
+from metajit.tracer.opt.unroll import VIRTUAL_LABEL_ARGS, LabelShapeMismatch
 
 
 class _VirtualObject:
@@ -56,6 +67,8 @@ class VirtualizePass(ForwardPass):
     def setup(self) -> None:
         self.virtuals: dict[Box, _VirtualObject] = {}
         self.used_later = _used_after_last_label(self.trace.ops)
+        self.label_shapes: dict[int, tuple] = {}    # from the preamble's jump
+        self.body_shapes: dict[int, tuple] = {}     # what the body's jump must match
 
     def virtual(self, value: Value) -> _VirtualObject | None:
         value = resolve(value)
@@ -88,10 +101,70 @@ class VirtualizePass(ForwardPass):
             for box in list(self.virtuals):
                 if box in self.used_later:
                     self.force(box)
+            left_alone = self.ctx.loop_state.get(VIRTUAL_LABEL_ARGS)
+            if left_alone is not None:
+                self.label_shapes = self.pass_as_fields(op, None, left_alone)
+        elif self.body_shapes:
+            self.pass_as_fields(op, self.body_shapes, set())
         self.default(op)
+
+    def pass_as_fields(self, jump: Op, shapes: dict | None, left_alone: set) -> dict:
+        """Pass the virtual objects among ``jump``'s arguments as their fields.  At
+        the preamble's jump (``shapes`` None) any virtual passed once may be, unless
+        its index is ``left_alone``; the shapes chosen are returned.  At the body's
+        jump the arguments must have exactly ``shapes``, or the round is redone."""
+        args = jump.args
+        if shapes is None:
+            chosen = [k for k, a in enumerate(args) if self.virtual(a) is not None
+                      and args.count(a) == 1 and k not in left_alone]
+        else:
+            chosen = list(shapes)
+        for k in chosen:             # what the fields hold is passed as it is: real
+            obj = self.virtual(args[k])
+            for field in (obj.fields.values() if obj is not None else ()):
+                self.force(field)
+        new_shapes: dict[int, tuple] = {}
+        for k in chosen:
+            obj = self.virtual(args[k])
+            if obj is None or args.count(args[k]) != 1:
+                if shapes is None:
+                    continue
+                raise LabelShapeMismatch(k)
+            keys = list(obj.fields)
+            if shapes is not None:
+                descr, keys = shapes[k]
+                if obj.op.descr is not descr or set(obj.fields) != set(keys):
+                    raise LabelShapeMismatch(k)
+            new_shapes[k] = (obj.op.descr, keys)
+        new_args: list[Value] = []
+        for k, arg in enumerate(args):
+            if k in new_shapes:
+                fields = self.virtuals.pop(arg).fields
+                new_args.extend(resolve(fields[d]) for d in new_shapes[k][1])
+                self.ctx.count("virtualize.label_fields")
+            else:
+                new_args.append(arg)
+        jump.args = new_args
+        return new_shapes
 
     def optimize_label(self, op: Op) -> None:
         self.virtuals.clear()     # what is left is never used after this label
+        if self.label_shapes:
+            # each label argument passed as fields: a virtual whose fields are new
+            # label arguments
+            new_args: list[Value] = []
+            for k, arg in enumerate(op.args):
+                if k not in self.label_shapes:
+                    new_args.append(arg)
+                    continue
+                descr, keys = self.label_shapes[k]
+                obj = _VirtualObject(Op("new_with_vtable", [], descr, arg))
+                for key in keys:
+                    obj.fields[key] = Box("r")
+                    new_args.append(obj.fields[key])
+                self.virtuals[arg] = obj
+            op.args = new_args
+            self.body_shapes, self.label_shapes = self.label_shapes, {}
         self.default(op)
 
     def optimize_new_with_vtable(self, op: Op) -> None:
@@ -156,9 +229,12 @@ class VirtualizePass(ForwardPass):
 
     # -- snapshots --
     def snapshot(self, snapshot: Snapshot) -> Snapshot:
-        """``snapshot`` with a Virtual entry for each virtual object it reaches
-        (a new Snapshot when there is one: snapshots may be shared)."""
-        if not any(self.virtual(box) is not None for box in snapshot.boxes()):
+        """``snapshot`` with a Virtual entry for each virtual object it reaches, and
+        the number itself for a box of a number (resume makes the same Python
+        object from it); a new Snapshot when anything changes (snapshots may be
+        shared)."""
+        if not any(self.virtual(box) is not None or _boxed(box) is not None
+                   for box in snapshot.boxes()):
             return snapshot
         made: dict = {}     # id(virtual object or recorder's Virtual) -> its entry
 
@@ -171,6 +247,11 @@ class VirtualizePass(ForwardPass):
                     copy = made[id(e)] = Virtual(e.descr)
                     copy.fields = {k: entry(v) for k, v in e.fields.items()}
                 return copy
+            boxing = _boxed(e)
+            if boxing is not None:
+                self.ctx.count("virtualize.snapshot_unboxed")
+                number = resolve(boxing.args[0])
+                return (number, True) if boxing.name == "box_bool" else number
             obj = self.virtual(e)
             if obj is None:
                 return e
@@ -182,6 +263,19 @@ class VirtualizePass(ForwardPass):
 
         return Snapshot([FrameSnapshot(f.code, f.pc, [entry(e) for e in f.values],
                                        f.exc_pending) for f in snapshot.frames])
+
+
+def _boxed(value: Value) -> Op | None:
+    """The ``box_int``/``box_bool``/``box_float`` that made ``value``, if one did
+    (of an int box of class ``int`` for box_int: a bool box stays as it is)."""
+    value = resolve(value)
+    op = value.op if isinstance(value, Box) else None
+    if op is None or op.name not in ("box_int", "box_bool", "box_float"):
+        return None
+    number = resolve(op.args[0])
+    if op.name == "box_int" and getattr(number, "pyclass", int) is not int:
+        return None
+    return op
 
 
 def _used_after_last_label(ops: list[Op]) -> set[Box]:
