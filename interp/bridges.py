@@ -117,6 +117,7 @@ def trace_bridge(warm, loop, unit, guard, fail_values: list) -> Any:
             return outcome
         stats.time_tracing += time.perf_counter() - t0
         warm._compile(rec, None, label=False, guard=guard, unit=unit)
+        warm._depend_on_quasi_fields(mi, unit)
         loop.assumptions.extend(mi.assumptions)
         stats.bridges += 1
         warm.log(f"bridge {rec.trace.name} attached to a guard of "

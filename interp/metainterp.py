@@ -88,6 +88,7 @@ class MetaInterp:
         self.merge_values = None
         self.check_hints = bool(warm.params_get("check_hints"))
         self.assumptions: list = []   # (check, message): what compiled code relies on
+        self.quasi_deps: list = []    # (obj, field): quasi-immutable fields read as constants
 
     def assume(self, check, message: str) -> None:
         """In hint-checking mode, remember a fact the trace relies on; it is checked

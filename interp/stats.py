@@ -26,6 +26,7 @@ class Stats:
     time_compiling: float = 0.0
     time_in_compiled: float = 0.0
     time_blackhole: float = 0.0
+    invalidations: int = 0          # compiled units invalidated (a quasi-immutable field written)
     compiled_entries: int = 0       # times compiled code was entered from the interpreter
     compiled_iterations: int = 0    # loop iterations run in compiled code
     backend_counts: collections.Counter = dataclasses.field(default_factory=collections.Counter)
@@ -59,7 +60,7 @@ class Stats:
             lines.append(f"      {count:>6} x {reason}")
         lines += [
             f"  ops traced          {self.traced_ops:>10}   after optimisation {self.optimized_ops}",
-            f"  guard failures      {self.guard_failures:>10}",
+            f"  guard failures      {self.guard_failures:>10}   invalidations {self.invalidations}",
             f"  compiled entries    {self.compiled_entries:>10}   iterations in compiled code {self.compiled_iterations}",
             f"  time tracing        {self.time_tracing:>10.3f} s",
             f"  time optimising     {self.time_optimizing:>10.3f} s",

@@ -361,7 +361,9 @@ def is_instance_field(obj: Any, name: str) -> bool:
     if found:
         # a slot is a member descriptor; anything else on the class (properties,
         # methods, class attributes) is not a plain field
-        return type(attr).__name__ == "member_descriptor"
+        from metajit.interp.quasi import QuasiImmutableField
+        return (type(attr).__name__ == "member_descriptor"
+                or isinstance(attr, QuasiImmutableField))
     return "__dict__" in dir(cls)
 
 
@@ -384,6 +386,12 @@ def trace_getattr(mi, op, args):
             raise AbortTrace(f"AttributeError {name} while tracing", exc=exc) from None
         cls = type(value)
         descr = field_descr(cls, name)
+        if obj.is_const() and descr.quasi_immutable and not descr.immutable:
+            from metajit.interp import quasi
+            quasi.watch(cls, name)
+            mi.guard("guard_not_invalidated", [])
+            mi.quasi_deps.append((value, name))
+            return const_tv(result)
         if obj.is_const() and descr.immutable:
             mi.assume(lambda o=value, n=name, r=result: _still(getattr(o, n, _STOP), r),
                       f"{cls.__qualname__}.{name} is in _immutable_fields_ but was written "

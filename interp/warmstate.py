@@ -160,6 +160,11 @@ class WarmState:
         key = typed_key(greens)
         if cell.loops is not None:
             loop = cell.loops.get(key)
+            if loop is not None and getattr(loop.unit, "invalidated", False):
+                # a quasi-immutable field it read as a constant was written: trace again
+                del cell.loops[key]
+                self.log(f"loop {loop.target.name} invalidated: traced again")
+                loop = None
             if loop is not None:
                 return self.run_compiled(loop, reds)
         if self.tracing or self.params_get("threshold") < 0:
@@ -237,6 +242,7 @@ class WarmState:
                 t1 = time.perf_counter()
                 stats.time_tracing += t1 - t0
                 loop.unit = self._compile(rec, target, label=True)
+                self._depend_on_quasi_fields(mi, loop.unit)
                 if cell.loops is None:
                     cell.loops = {}
                 cell.loops[key] = loop
@@ -422,6 +428,12 @@ class WarmState:
         stats.time_compiling += time.perf_counter() - t1
         stats.backend_counts[backend] += 1
         return result
+
+    @staticmethod
+    def _depend_on_quasi_fields(mi: MetaInterp, unit) -> None:
+        from metajit.interp import quasi
+        for obj, name in mi.quasi_deps:
+            quasi.depend(obj, name, unit)
 
     def _dump(self, trace, stage: str) -> None:
         directory = get_config().dump_dir

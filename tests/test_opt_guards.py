@@ -5,8 +5,8 @@ import textwrap
 from hypothesis import given, strategies as st
 
 from metajit.backend.reference import compile_unit
-from metajit.tracer.ir import (Box, CallDescr, Const, FrameSnapshot, Op, SizeDescr, Snapshot,
-                               Trace, failargs)
+from metajit.tracer.ir import (Box, CallDescr, Const, FieldDescr, FrameSnapshot, Op, SizeDescr,
+                               Snapshot, Trace, failargs)
 from metajit.tracer.opt.base import OptContext
 from metajit.tracer.opt.guards import GuardImplicationPass
 from metajit.tracer.opt.intbounds import IntBoundsPass
@@ -32,6 +32,7 @@ def morph(obj):
 
 
 NAMESPACE = {"A": A, "B": B, "shared": SHARED, "A_new": SizeDescr(A),
+             "Conf.scale": FieldDescr(A, "scale", quasi_immutable=True),
              "morph": CallDescr("morph", "v"), "morph_fn": morph}
 
 
@@ -190,10 +191,34 @@ def test_state_guards_are_never_merged():
         i2 = int_add_ovf(i1, 1)
         guard_no_overflow() [@f#2: i1]
         guard_no_overflow() [@f#3: i1]
-        guard_not_invalidated() [@f#4: i1]
-        guard_not_invalidated() [@f#5: i1]
         finish(i2, descr=done)
         """)
+
+
+def test_guard_not_invalidated_again_goes_unless_something_may_have_invalidated():
+    check("""
+        [p0, p1, i1]
+        label(p0, p1, i1, descr=loop)
+        guard_not_invalidated() [@f#0: i1]
+        guard_not_invalidated() [@f#1: i1]
+        setfield(p0, p1, descr=Conf.scale)
+        guard_not_invalidated() [@f#2: i1]
+        guard_not_invalidated() [@f#3: i1]
+        call_n(ConstPtr(morph_fn), p0, descr=morph)
+        guard_no_exception() [@f#4: p0]
+        guard_not_invalidated() [@f#5: i1]
+        jump(p0, p1, i1, descr=loop)
+        """, """
+        [p0, p1, i1]
+        label(p0, p1, i1, descr=loop)
+        guard_not_invalidated() [@f#0: i1]
+        setfield(p0, p1, descr=Conf.scale)
+        guard_not_invalidated() [@f#2: i1]
+        call_n(ConstPtr(morph_fn), p0, descr=morph)
+        guard_no_exception() [@f#4: p0]
+        guard_not_invalidated() [@f#5: i1]
+        jump(p0, p1, i1, descr=loop)
+        """, "guards.implied_guard")
 
 
 def test_a_residual_call_ends_what_is_known_of_classes():

@@ -207,6 +207,36 @@ def test_objects_made_in_the_loop_are_not_allocated(jit, backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("make", [lambda: objects.Config(3, "c"), lambda: objects.SlotConfig(3)],
+                         ids=["dict", "slots"])
+def test_a_quasi_immutable_field_is_a_constant_until_written(jit, backend, make):
+    got, stats = differential(jit, backend, objects.scaled_sum,
+                              lambda: (make(), 300, 40))
+    assert_compiled_ran(stats, iterations=100)
+    assert stats.invalidations >= 2, stats.summary()
+    assert stats.loops >= 2, stats.summary()        # traced again after invalidation
+    text = traces(objects.scaled_sum)[0]
+    assert "guard_not_invalidated" in text
+    assert "descr=Config.scale" not in text.split("jump(")[0].replace("setfield", "")
+    # the class still behaves as before for code that never runs under the JIT
+    obj = make()
+    obj.scale = 7
+    assert obj.scale == 7 and type(obj).__dict__.get("scale") is not None
+
+
+def test_a_write_outside_the_jit_invalidates_the_loop(jit):
+    cfg = objects.Config(2, "c")
+    jit(enabled=False)
+    expected = [objects.scaled_sum(objects.Config(2 + k, "c"), 60, 1000) for k in range(2)]
+    stats = jit(threshold=3)
+    first = objects.scaled_sum(cfg, 60, 1000)
+    cfg.scale = 3                      # between two runs, from plain Python
+    second = objects.scaled_sum(cfg, 60, 1000)
+    assert [first, second] == expected
+    assert stats.invalidations == 1 and stats.loops == 2, stats.summary()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_immutable_fields_of_a_constant_are_folded(jit, backend, tmp_path):
     got, stats = differential(jit, backend, objects.run_code,
                               lambda: (objects.Code(3, "c", (5, 6, 7)), 30))

@@ -384,6 +384,44 @@ def vec_summary(pos, kept):
     return pos.x, pos.y, [(v.x, v.y) for v in kept], type(pos).__name__
 
 
+# --- quasi-immutable fields ------------------------------------------------------------
+
+
+class Config:
+    _immutable_fields_ = ["scale?", "name"]
+
+    def __init__(self, scale, name):
+        self.scale = scale
+        self.name = name
+
+
+class SlotConfig:
+    __slots__ = ("scale",)
+    _immutable_fields_ = ["scale?"]
+
+    def __init__(self, scale):
+        self.scale = scale
+
+
+quasi_driver = JitDriver(greens=["cfg"], reds=["i", "n", "acc", "change_at"], name="quasi")
+
+
+@quasi_driver.portal
+def scaled_sum(cfg, n, change_at):
+    """Reads cfg.scale every iteration; at ``change_at`` the loop itself changes it
+    (the compiled code that read it as a constant must not go on using the old
+    value), and every 50 steps after that it changes again."""
+    acc = 0
+    i = 0
+    while i < n:
+        quasi_driver.jit_merge_point(cfg=cfg, i=i, n=n, acc=acc, change_at=change_at)
+        acc += cfg.scale * i
+        if i == change_at or (i > change_at and i % 50 == 0):
+            cfg.scale = cfg.scale + 1
+        i += 1
+    return acc, cfg.scale
+
+
 # --- tuples, dicts, lists, globals -------------------------------------------------------
 
 LIMIT = 7

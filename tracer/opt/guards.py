@@ -25,7 +25,9 @@ What it may not touch: a guard that can fail stays, even one that always fails
 (``guard_true(x)`` after ``guard_false(x)``); nothing before a guard learns from it
 (facts never go into a box's union-find link); the state guards
 (``guard_no_overflow``, ``guard_overflow``, ``guard_no_exception``,
-``guard_exception``, ``guard_not_invalidated``) are never merged; snapshots are left
+``guard_exception``) are never merged, except ``guard_not_invalidated`` after
+another with no residual call, store to a quasi-immutable field or label between
+them (only those can invalidate the code); snapshots are left
 as they are.  A residual call may assign ``__class__``, so class facts end there;
 label arguments are unknown at every label.
 """
@@ -93,6 +95,7 @@ class GuardImplicationPass(ForwardPass):
         self.null: set[Box] = set()
         self.values: dict[Box, Const] = {}         # guard_value seen
         self.substitute: dict[Box, Const] = {}     # ... and its constant stands for x
+        self.not_invalidated = False               # a guard_not_invalidated holds
 
     def drop_implied(self, op: Op) -> None:
         """``op`` is a guard the facts prove: it is left out."""
@@ -111,6 +114,7 @@ class GuardImplicationPass(ForwardPass):
         if op.spec.has(Flag.CALL) and not (isinstance(op.descr, CallDescr)
                                            and op.descr.elidable):
             self.classes.clear()
+            self.not_invalidated = False
         elif op.name == "setfield" and getattr(op.descr, "name", None) == "__class__":
             self.classes.clear()
         self.emit(op)
@@ -123,7 +127,20 @@ class GuardImplicationPass(ForwardPass):
         self.replace(op.result, Const("i", outcome))
         self.ctx.count("guards.known_condition")
 
+    def optimize_guard_not_invalidated(self, op: Op) -> None:
+        if self.not_invalidated:
+            self.drop_implied(op)
+            return
+        self.not_invalidated = True
+        self.emit(op)
+
+    def optimize_setfield(self, op: Op) -> None:
+        if getattr(op.descr, "quasi_immutable", False):
+            self.not_invalidated = False       # this very store may invalidate the code
+        self.default(op)
+
     def optimize_label(self, op: Op) -> None:
+        self.not_invalidated = False
         args = {resolve(a) for a in op.args}
         for facts in (self.truth, self.classes, self.values, self.substitute):
             for box in args & facts.keys():
