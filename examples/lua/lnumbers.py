@@ -296,7 +296,7 @@ def int_idiv(a, b):
 def int_mod(a, b):
     """Floor modulo (the result has the sign of ``b``)."""
     if b == 0:
-        raise LuaLibError("attempt to perform 'n%%0'")
+        raise LuaLibError("attempt to perform 'n%0'")
     return a % b
 
 
@@ -390,6 +390,13 @@ def float_pow(a, b):
     """C pow() with its special values (``^`` is always float in Lua)."""
     if b == 2.0:
         return a * a
+    if a != a:
+        # glibc squares a NaN base, flips its sign for an odd integer exponent when
+        # the NaN is negative, and inverts for a negative exponent (NaN stays NaN)
+        if b == 0.0:
+            return 1.0
+        r = a * a
+        return -r if math.copysign(1.0, a) < 0 and _is_odd_integer(b) else r
     try:
         return math.pow(a, b)
     except OverflowError:
