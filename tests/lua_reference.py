@@ -100,10 +100,13 @@ def gather(strategy, n):
     return cases
 
 
-def compare(cases, lua_line, ours):
-    """Run ``lua_line(case)`` for every case in one lua5.4 process; return the cases
-    where lua5.4's line differs from ``ours(case)`` as (case, lua, ours)."""
-    lines = run_lua("".join(lua_line(c) + "\n" for c in cases))
-    assert len(lines) == len(cases)
-    return [(c, want, got) for c, want in zip(cases, lines)
+def compare(cases, lua_line, ours, prefix="", lines_per_case=1):
+    """Run ``prefix`` then ``lua_line(case)`` for every case in one lua5.4 process;
+    return the cases where lua5.4's output differs from ``ours(case)`` (its
+    ``lines_per_case`` lines joined by newlines) as (case, lua, ours)."""
+    lines = run_lua(prefix + "".join(lua_line(c) + "\n" for c in cases))
+    assert len(lines) == len(cases) * lines_per_case
+    k = lines_per_case
+    wants = ["\n".join(lines[i * k:(i + 1) * k]) for i in range(len(cases))]
+    return [(c, want, got) for c, want in zip(cases, wants)
             for got in [ours(c)] if got != want]

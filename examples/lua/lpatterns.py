@@ -57,6 +57,7 @@ _CLASSES = {
     ord("u"): _class_table(lambda c: 65 <= c <= 90),
     ord("w"): _class_table(lambda c: _isalpha(c) or _isdigit(c)),
     ord("x"): _class_table(lambda c: _isdigit(c) or 65 <= c <= 70 or 97 <= c <= 102),
+    ord("z"): frozenset([0]),  # deprecated in 5.2, still accepted by lua5.4
 }
 
 
