@@ -24,7 +24,7 @@ Conversion and ``math`` helpers
     ``float_to_integer(f) -> int | None``, ``to_integer_strict(n)`` (raises),
     ``math_type(v)``, ``math_tointeger(v)``, ``math_floor``, ``math_ceil``,
     ``math_abs``, ``math_fmod``, ``math_ult``, ``arg_integer(v)`` (luaL_checkinteger's
-    conversion: ``3.0`` and ``"3"`` give 3).
+    conversion: ``3.0`` and ``"3"`` give 3), ``basic_typename(v)``.
 """
 import math
 import re
@@ -203,6 +203,20 @@ def arg_integer(v):
     if n is None:
         return None
     return to_integer_strict(n)
+
+
+def basic_typename(v):
+    """Lua's type name for a plain Python value (the default where the VM gives no
+    ``typename`` callback): nil, boolean, number, string, function, else table."""
+    if v is None:
+        return "nil"
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, (bytes, bytearray)):
+        return "string"
+    return "function" if callable(v) else "table"
 
 
 def math_type(v):

@@ -6,7 +6,8 @@ counting from the end)
     ``match(s, pat, init=1)`` -> None or a tuple of captures (the whole match when the
         pattern has none)
     ``gmatch(s, pat, init=1)`` -> iterator of capture tuples
-    ``gsub(s, pat, repl, max_n=None)`` -> (result bytes, number of substitutions);
+    ``gsub(s, pat, repl, max_n=None, typename=...)`` -> (result bytes, number of
+        substitutions);
         ``repl`` is bytes (``%0``-``%9``, ``%%``) or a callable taking the capture tuple
         and returning bytes (or a number), or None/False to keep the matched text.
 A capture is ``bytes``, or an ``int`` for a position capture ``()``.
@@ -22,7 +23,7 @@ the match fails with "pattern too complex" exactly where lua5.4's C recursion li
 (MAXCCALLS) does.
 """
 from .lerrors import LuaLibError
-from .lnumbers import tostring_number
+from .lnumbers import basic_typename, tostring_number
 
 MAXCCALLS = 200
 MAXCAPTURES = 32
@@ -380,16 +381,6 @@ def gmatch(s, pat, init=1):
             src += 1
 
 
-def _typename(v):
-    if v is None:
-        return "nil"
-    if isinstance(v, bool):
-        return "boolean"
-    if callable(v):
-        return "function"
-    return "table" if isinstance(v, (dict, list)) else "userdata"
-
-
 def _expand_replacement(ms, repl, s, e, out):
     i = 0
     while True:
@@ -411,8 +402,9 @@ def _expand_replacement(ms, repl, s, e, out):
         i = j + 2
 
 
-def gsub(s, pat, repl, max_n=None):
-    """``string.gsub``: (new bytes, number of matches replaced)."""
+def gsub(s, pat, repl, max_n=None, typename=basic_typename):
+    """``string.gsub``: (new bytes, number of matches replaced). ``typename(value)``
+    names a replacement value that is neither a string, a number nor nil/false."""
     anchor = pat[:1] == b"^"
     ms = _MatchState(s, pat, 1 if anchor else 0)
     if max_n is None:
@@ -436,7 +428,7 @@ def gsub(s, pat, repl, max_n=None):
                 elif isinstance(value, (int, float)) and not isinstance(value, bool):
                     out.append(tostring_number(value))
                 else:
-                    raise LuaLibError("invalid replacement value (a %s)" % _typename(value))
+                    raise LuaLibError("invalid replacement value (a %s)" % typename(value))
             src = last = e
         elif src < len(s):
             out.append(s[src:src + 1])
