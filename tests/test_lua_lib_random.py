@@ -217,3 +217,12 @@ def test_sequences_against_lua():
 @pytest.mark.slow
 def test_sequences_against_lua_deep():
     _check_sequences(5000)
+
+
+def test_pieces_follow_the_same_sequence():
+    a, b = LuaRandom(), LuaRandom()
+    assert a.randomseed([42]) == b.seed(42, 0) == (42, 0)
+    assert a.random([]) == b.random_float()
+    assert a.random([0]) == b.random_integer()
+    assert a.random([-100, 100]) == b.random_range(-100, 100)
+    assert a.random([10]) == b.random_range(1, 10)

@@ -14,7 +14,10 @@ API
         checks (``args`` as the VM passes them; strings convert as luaL_checkinteger).
     ``rng.randomseed(args) -> (n1, n2)``: ``math.randomseed(*args)``; returns the two
         seed parts as lua5.4.4 does (the time-based ones when ``args`` is empty).
-    ``rng.next_u64()``, ``rng.set_seed(n1, n2)``: the generator itself.
+    ``rng.random_float()``, ``rng.random_integer()``, ``rng.random_range(low, up)``,
+    ``rng.seed(n1, n2)``, ``rng.seed_randomly()``, ``rng.next_u64()``: the pieces, for
+        a VM that checks the arguments itself (note that lua5.4 draws before it
+        checks, so a failing ``math.random(2, 1)`` still advances the state).
 Errors raise ``LuaLibError`` with lua5.4's message, e.g. ``bad argument #1 to 'random'
 (interval is empty)``.
 """
@@ -37,9 +40,9 @@ class LuaRandom:
     def __init__(self, seed=None):
         self.state = [0, 0, 0, 0]
         if seed is None:
-            self.seed_from_time()
+            self.seed_randomly()
         else:
-            self.set_seed(seed, 0)
+            self.seed(seed, 0)
 
     def next_u64(self):
         """The next xoshiro256** output as an unsigned 64-bit integer."""
@@ -50,16 +53,16 @@ class LuaRandom:
         self.state = [s0 ^ s3, s1 ^ s2, s2 ^ ((s1 << 17) & _MASK), _rotl(s3, 45)]
         return result
 
-    def set_seed(self, n1, n2):
+    def seed(self, n1, n2):
         """Seed with two integers, as math.randomseed(n1, n2); returns them."""
         self.state = [n1 & _MASK, 0xFF, n2 & _MASK, 0]
         for _ in range(16):
             self.next_u64()
         return wrap(n1), wrap(n2)
 
-    def seed_from_time(self):
+    def seed_randomly(self):
         """lua5.4's seeding without arguments: the time and an address."""
-        return self.set_seed(int(time.time()), id(self))
+        return self.seed(int(time.time()), id(self))
 
     def _project(self, ran, n):
         """A value in [0, n] (n unsigned) from ``ran`` and, when needed, more draws."""
@@ -71,8 +74,24 @@ class LuaRandom:
             ran = self.next_u64() & lim
         return ran
 
+    def random_float(self):
+        """``math.random()``: the top 53 bits of one output, in [0, 1)."""
+        return (self.next_u64() >> 11) * _TWO_TO_MINUS_53
+
+    def random_integer(self):
+        """``math.random(0)``: one whole output as a signed integer."""
+        return wrap(self.next_u64())
+
+    def random_range(self, low, up):
+        """``math.random(low, up)`` for integers with ``low <= up``."""
+        return self._in_range(self.next_u64(), low, up)
+
+    def _in_range(self, rv, low, up):
+        return wrap(self._project(rv, (up - low) & _MASK) + low)
+
     def random(self, args, fname="random", typename=basic_typename):
-        """``math.random(*args)``; the generator advances even when the call fails."""
+        """``math.random(*args)`` with lua5.4's argument checks; the generator
+        advances even when the call fails, as lua5.4 draws before checking."""
         rv = self.next_u64()
         if len(args) == 0:
             return (rv >> 11) * _TWO_TO_MINUS_53
@@ -88,16 +107,16 @@ class LuaRandom:
             raise LuaLibError("wrong number of arguments")
         if low > up:
             raise LuaLibError("bad argument #1 to '%s' (interval is empty)" % fname)
-        return wrap(self._project(rv, (up - low) & _MASK) + low)
+        return self._in_range(rv, low, up)
 
     def randomseed(self, args, fname="randomseed", typename=basic_typename):
         """``math.randomseed(*args)``: returns the two seed parts."""
         if len(args) == 0:
-            return self.seed_from_time()
+            return self.seed_randomly()
         n1 = _check_integer(args[0], 1, fname, typename)
         n2 = 0 if len(args) < 2 or args[1] is None else \
             _check_integer(args[1], 2, fname, typename)
-        return self.set_seed(n1, n2)
+        return self.seed(n1, n2)
 
 
 def _check_integer(value, argnum, fname, typename):
