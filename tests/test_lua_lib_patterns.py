@@ -225,6 +225,7 @@ SUBJECT = st.binary(max_size=0) | st.lists(
     st.sampled_from([b"a", b"a", b"a", b"b", b"b", b"x", b"A", b"1", b"9", b" ", b".", b"(",
                      b")", b"[", b"]", b"%", b"-", b"\n", b"\0", b"\xe9"]),
     max_size=20).map(b"".join)
+SUBJECT = SUBJECT | SUBJECT.map(lambda s: s * 5)  # longer runs between matches
 SINGLE = st.sampled_from(
     [b"a", b"a", b"a", b"b", b"b", b"x", b".", b".", b"%a", b"%d", b"%s", b"%w", b"%p", b"%l", b"%u", b"%x", b"%c",
      b"%g", b"%A", b"%D", b"%S", b"%W", b"%.", b"%%", b"%(", b"%]", b"[ab]", b"[^a]",

@@ -22,6 +22,8 @@ stack, so no Python recursion happens; the stack holds at most 200 frames, past 
 the match fails with "pattern too complex" exactly where lua5.4's C recursion limit
 (MAXCCALLS) does.
 """
+import re
+
 from .lerrors import LuaLibError
 from .lnumbers import basic_typename, tostring_number
 
@@ -130,7 +132,10 @@ class _MatchState:
     def single_match(self, s, p, ep):
         if s >= len(self.src):
             return False
-        c = self.src[s]
+        return self.item_accepts(self.src[s], p, ep)
+
+    def item_accepts(self, c, p, ep):
+        """Does byte ``c`` match the single-character class ``pat[p:ep]``?"""
         pc = self.pat[p]
         if pc == 0x2E:  # '.'
             return True
@@ -139,6 +144,37 @@ class _MatchState:
         if pc == 0x5B:
             return self.match_set(c, p, ep - 1)
         return pc == c
+
+    def first_item_finder(self):
+        """A function giving the next position where a match can start, when the
+        pattern opens with a single-character class that must match once (no ``*``,
+        ``?`` or ``-``): a match attempt elsewhere fails at that first item without
+        looking further, so skipping it changes nothing. None otherwise."""
+        pat, p = self.pat, self.pstart
+        if p >= len(pat) or pat[p] in b"()" or (pat[p] == 0x24 and p + 1 == len(pat)):
+            return None
+        if pat[p] == ESC and p + 1 < len(pat) and pat[p + 1] in b"bf0123456789":
+            return None
+        try:
+            ep = self.class_end(p)
+        except LuaLibError:
+            return None  # let the matcher raise it where lua5.4 does
+        if ep < len(pat) and pat[ep] in b"*?-":
+            return None
+        item = pat[p:ep]
+        search = _FIRST_ITEM_SEARCH.get(item)
+        if search is None:
+            if len(_FIRST_ITEM_SEARCH) > 512:
+                _FIRST_ITEM_SEARCH.clear()
+            accepted = bytes(c for c in range(256) if self.item_accepts(c, p, ep))
+            if len(accepted) == 256:
+                search = _no_search
+            elif len(accepted) == 1:
+                search = _literal_search(accepted)
+            else:
+                search = _set_search(accepted)
+            _FIRST_ITEM_SEARCH[item] = search
+        return None if search is _no_search else search
 
     def match_balance(self, s, p):
         pat, src = self.pat, self.src
@@ -322,6 +358,30 @@ class _MatchState:
         return tuple(self.get_capture(i, s, e) for i in range(n))
 
 
+# first-item searches by item text: function(src, start) -> next candidate or -1
+_FIRST_ITEM_SEARCH = {}
+
+
+def _no_search(src, start):
+    return start
+
+
+def _literal_search(byte):
+    def search(src, start):
+        return src.find(byte, start)
+    return search
+
+
+def _set_search(accepted):
+    regex = re.compile(b"[" + b"".join(re.escape(bytes([c])) for c in accepted) + b"]"
+                       if accepted else b"(?!)")
+
+    def search(src, start):
+        m = regex.search(src, start)
+        return m.start() if m else -1
+    return search
+
+
 def _start_index(init, length):
     """lua5.4's posrelatI(init) - 1: a 0-based start that may exceed ``length``."""
     if init > 0:
@@ -353,7 +413,13 @@ def match(s, pat, init=1):
 def _search(s, pat, start, want_positions):
     anchor = pat[:1] == b"^"
     ms = _MatchState(s, pat, 1 if anchor else 0)
-    for s1 in range(start, len(s) + 1):
+    skip = None if anchor else ms.first_item_finder()
+    s1 = start
+    while s1 <= len(s):
+        if skip is not None:
+            s1 = skip(s, s1)
+            if s1 < 0:
+                return None
         e = ms.do_match(s1)
         if e >= 0:
             if want_positions:
@@ -361,6 +427,7 @@ def _search(s, pat, start, want_positions):
             return ms.captures_of(s1, e)
         if anchor:
             break
+        s1 += 1
     return None
 
 
@@ -370,9 +437,14 @@ def gmatch(s, pat, init=1):
     is skipped (Lua 5.4's rule)."""
     start = min(_start_index(init, len(s)), len(s) + 1)
     ms = _MatchState(s, pat, 0)
+    skip = ms.first_item_finder()
     last = -1
     src = start
     while src <= len(s):
+        if skip is not None:
+            src = skip(s, src)
+            if src < 0:
+                return
         e = ms.do_match(src)
         if e >= 0 and e != last:
             yield ms.captures_of(src, e)
@@ -413,7 +485,13 @@ def gsub(s, pat, repl, max_n=None, typename=basic_typename):
     src = 0
     last = -1
     n = 0
+    skip = None if anchor else ms.first_item_finder()
     while n < max_n:
+        if skip is not None:
+            nxt = skip(s, src)
+            nxt = len(s) if nxt < 0 else nxt
+            out.append(s[src:nxt])
+            src = nxt
         e = ms.do_match(src)
         if e >= 0 and e != last:
             n += 1
