@@ -1,0 +1,194 @@
+"""The math library; ``math.random`` is lua5.4's xoshiro256** (lrandom)."""
+from __future__ import annotations
+
+import math
+
+from metajit.examples.lua import lnumbers
+from metajit.examples.lua.lerrors import LuaLibError
+from metajit.examples.lua.libutil import (arg, check_any, check_integer, check_number,
+                                          register, type_error)
+from metajit.examples.lua.objects import LuaArgError, LuaTable
+
+
+def float_fn(fn):
+    def wrapped(state, args):
+        return [fn(float(check_number(args, 1)))]
+    return wrapped
+
+
+def safe(fn, x):
+    try:
+        return fn(x)
+    except ValueError:
+        return -math.nan
+    except OverflowError:
+        return math.inf
+
+
+def m_floor(state, args):
+    return [lnumbers.math_floor(check_number(args, 1))]
+
+
+def m_ceil(state, args):
+    return [lnumbers.math_ceil(check_number(args, 1))]
+
+
+def m_abs(state, args):
+    return [lnumbers.math_abs(check_number(args, 1))]
+
+
+def m_sqrt(state, args):
+    x = float(check_number(args, 1))
+    return [math.sqrt(x) if x >= 0 else (x if x != x else -math.nan)]
+
+
+def m_exp(state, args):
+    return [safe(math.exp, float(check_number(args, 1)))]
+
+
+def m_log(state, args):
+    x = float(check_number(args, 1))
+    base = arg(args, 2)
+
+    def ln(v):
+        if v == 0.0:
+            return -math.inf
+        if v < 0:
+            return -math.nan
+        if v != v or v == math.inf:
+            return v
+        return math.log(v)
+    if base is None:
+        return [ln(x)]
+    b = float(check_number(args, 2))
+    if b == 2.0:
+        return [math.log2(x) if x > 0 and x != math.inf else ln(x)]
+    if b == 10.0:
+        return [math.log10(x) if x > 0 and x != math.inf else ln(x)]
+    return [ln(x) / ln(b) if ln(b) != 0 else lnumbers.float_div(ln(x), ln(b))]
+
+
+def m_trig(fn):
+    def wrapped(state, args):
+        return [safe(fn, float(check_number(args, 1)))]
+    return wrapped
+
+
+def m_atan(state, args):
+    y = float(check_number(args, 1))
+    x = float(check_number(args, 2)) if arg(args, 2) is not None else 1.0
+    return [math.atan2(y, x)]
+
+
+def m_fmod(state, args):
+    a = check_number(args, 1)
+    b = check_number(args, 2)
+    if type(a) is int and type(b) is int and b == 0:
+        raise LuaArgError(2, "zero")
+    return [lnumbers.math_fmod(a, b)]
+
+
+def m_modf(state, args):
+    x = float(check_number(args, 1))
+    if x == math.inf or x == -math.inf:
+        return [x, 0.0]
+    if x != x:
+        return [x, x]
+    ip = float(math.floor(x)) if x >= 0 else float(math.ceil(x))
+    frac = x - ip
+    ipv = lnumbers.float_to_integer(ip)
+    return [float(ip) if ipv is None else float(ip), frac]
+
+
+def m_tointeger(state, args):
+    v = arg(args, 1)
+    if type(v) is int:
+        return [v]
+    if type(v) is float:
+        return [lnumbers.float_to_integer(v)]
+    if type(v) is bytes:
+        n = lnumbers.str2number(v)
+        if n is None:
+            return [None]
+        return [n if type(n) is int else lnumbers.float_to_integer(n)]
+    check_any(args, 1)
+    return [None]
+
+
+def m_type(state, args):
+    check_any(args, 1)
+    v = args[0]
+    if type(v) is int:
+        return [b"integer"]
+    if type(v) is float:
+        return [b"float"]
+    return [None]
+
+
+def m_ult(state, args):
+    return [lnumbers.math_ult(check_integer(args, 1), check_integer(args, 2))]
+
+
+def extreme(args: list, larger: bool):
+    best = check_number(args, 1)
+    for i in range(2, len(args) + 1):
+        v = check_number(args, i)
+        if (best < v) if larger else (v < best):
+            best = v
+    return [best]
+
+
+def m_max(state, args):
+    return extreme(args, True)
+
+
+def m_min(state, args):
+    return extreme(args, False)
+
+
+def m_random(state, args):
+    from metajit.examples.lua import lrandom
+    rng = state.random
+    if len(args) == 0:
+        return [rng.random_float()]
+    low = check_integer(args, 1)
+    if len(args) == 1:
+        up = low
+        low = 1
+        if up == 0:
+            return [rng.random_integer()]
+    elif len(args) == 2:
+        up = check_integer(args, 2)
+    else:
+        raise LuaLibError("wrong number of arguments")
+    if not low <= up:
+        raise LuaArgError(1 if len(args) == 1 else 2, "interval is empty")
+    return [rng.random_range(low, up)]
+
+
+def m_randomseed(state, args):
+    from metajit.examples.lua import lrandom
+    if len(args) == 0:
+        return list(state.random.seed_randomly())
+    n1 = check_integer(args, 1) if type(arg(args, 1)) is not float else \
+        lnumbers.float_to_integer(args[0]) if lnumbers.float_to_integer(args[0]) is not None \
+        else args[0]
+    n2 = check_integer(args, 2) if arg(args, 2) is not None else 0
+    return list(state.random.seed(n1, n2))
+
+
+def open_math(state) -> LuaTable:
+    m = LuaTable()
+    register(m, "math.", {
+        "floor": m_floor, "ceil": m_ceil, "abs": m_abs, "sqrt": m_sqrt, "exp": m_exp,
+        "log": m_log, "sin": m_trig(math.sin), "cos": m_trig(math.cos),
+        "tan": m_trig(math.tan), "asin": m_trig(math.asin), "acos": m_trig(math.acos),
+        "atan": m_atan, "fmod": m_fmod, "modf": m_modf, "tointeger": m_tointeger,
+        "type": m_type, "ult": m_ult, "max": m_max, "min": m_min, "random": m_random,
+        "randomseed": m_randomseed,
+    })
+    m.set(b"pi", math.pi)
+    m.set(b"huge", math.inf)
+    m.set(b"maxinteger", (1 << 63) - 1)
+    m.set(b"mininteger", -(1 << 63))
+    return m

@@ -1,0 +1,818 @@
+"""The Lua VM: one portal loop over an explicit stack of Lua frames.
+
+All registers of all active Lua functions live in one list, ``state.stack``, laid
+out as lua5.4 lays out its stack: a called function sits in the caller's register
+``a``, its arguments above it, and the callee's register 0 is the slot after the
+function.  A Lua-to-Lua call pushes a ``Frame`` and carries on in the same loop (no
+Python recursion), so guest recursion is limited by the stack's size in slots, as in
+lua5.4 (``LUAI_MAXSTACK``, a million).  A call from Python (a library function or a
+metamethod calling a Lua function) runs a nested portal, counted against
+``LUAI_MAXCCALLS`` (200), past which the error is ``C stack overflow``.
+
+Greens: the prototype and the pc, so a trace is specialised to one position of one
+function.  Reds: the frame and the state.  ``can_enter_jit`` sits on the guest's
+back edges (JMP backwards, FORLOOP, TFORLOOP).
+"""
+from __future__ import annotations
+
+from metajit import JitDriver, dont_look_inside, intmask
+
+from metajit.examples.lua.lerrors import LuaLibError
+from metajit.examples.lua.objects import (Builtin, Cell, LuaArgError, LuaError, LuaFunction,
+                                          LuaTable)
+from metajit.examples.lua.opcodes import (
+    OP_ADD, OP_BAND, OP_BNOT, OP_BOR, OP_BXOR, OP_CALL, OP_CLOSE, OP_CLOSURE, OP_CONCAT,
+    OP_DIV, OP_EQ, OP_FORLOOP, OP_FORPREP, OP_GETCELL, OP_GETTABLE, OP_GETTABUP,
+    OP_GETUPVAL, OP_IDIV, OP_JMP, OP_LE, OP_LEN, OP_LOADBOOL, OP_LOADK, OP_LOADNIL, OP_LT,
+    OP_MOD, OP_MOVE, OP_MUL, OP_NEWCELL, OP_NEWTABLE, OP_NOT, OP_POW, OP_RETURN, OP_SELF,
+    OP_SETCELL, OP_SETLIST, OP_SETTABLE, OP_SETTABUP, OP_SETUPVAL, OP_SHL, OP_SHR, OP_SUB,
+    OP_TAILCALL, OP_TBC, OP_TEST, OP_TFORLOOP, OP_UNM, OP_VARARG)
+from metajit.examples.lua import runtime
+from metajit.examples.lua.runtime import (LuaOpError, arith, concat_pair, equals, index,
+                                          length, less_equal, less_than, setindex,
+                                          unary_arith)
+
+LUAI_MAXSTACK = 1000000
+LUAI_MAXCCALLS = 200
+
+
+class Frame:
+    """One active call of a Lua function.  ``pc`` is the instruction running (or,
+    in a caller, the CALL it waits in); ``top`` the end of a variable number of
+    values (after a call with all results, or VARARG); ``nresults`` how many
+    results the caller wants (-1: all); ``is_entry`` marks the first frame of a
+    portal run, whose return leaves the portal."""
+
+    def __init__(self, closure: LuaFunction, base: int, nresults: int, caller, is_entry: bool):
+        self.closure = closure
+        self.base = base
+        self.pc = 0
+        self.top = base
+        self.nresults = nresults
+        self.caller = caller
+        self.is_entry = is_entry
+        self.varargs = None
+        self.tbc = None
+
+
+def get_printable_location(pc: int, proto) -> str:
+    return "lua %s:%d pc %d" % (proto.source, proto.lineinfo[pc // 4], pc // 4)
+
+
+driver = JitDriver(greens=["pc", "proto"], reds=["frame", "state"],
+                   get_printable_location=get_printable_location, name="lua")
+
+
+@dont_look_inside
+def grow_stack(state, needed: int) -> None:
+    if needed > LUAI_MAXSTACK:
+        raise LuaLibError("stack overflow")
+    stack = state.stack
+    size = len(stack)
+    while size < needed:
+        size *= 2
+    size = min(size, LUAI_MAXSTACK)
+    stack.extend([None] * (size - len(stack)))
+
+
+def push_frame(state, caller, fn: LuaFunction, base: int, nargs: int, nresults: int,
+               is_entry: bool) -> Frame:
+    """The frame for a call of ``fn`` whose arguments are in the stack at ``base``."""
+    proto = fn.proto
+    if base + proto.maxstack > len(state.stack):
+        grow_stack(state, base + proto.maxstack)
+    stack = state.stack
+    numparams = proto.numparams
+    frame = Frame(fn, base, nresults, caller, is_entry)
+    if proto.is_vararg:
+        if nargs > numparams:
+            frame.varargs = stack[base + numparams:base + nargs]
+        else:
+            frame.varargs = []
+    i = nargs
+    while i < numparams:
+        stack[base + i] = None
+        i += 1
+    state.frame = frame
+    return frame
+
+
+@dont_look_inside
+def callable_target(state, fn, func_slot: int, nargs: int):
+    """``fn`` is not a function: follow ``__call``, shifting the arguments up so the
+    object becomes the first one.  Returns the function and the argument count."""
+    while type(fn) is not LuaFunction and type(fn) is not Builtin:
+        h = runtime.get_metamethod(state, fn, b"__call")
+        if h is None:
+            raise LuaOpError("call", fn, "a")
+        if func_slot + nargs + 2 > len(state.stack):
+            grow_stack(state, func_slot + nargs + 2)
+        stack = state.stack
+        i = func_slot + nargs
+        while i >= func_slot:
+            stack[i + 1] = stack[i]
+            i -= 1
+        stack[func_slot] = h
+        fn = h
+        nargs += 1
+    return fn, nargs
+
+
+@dont_look_inside
+def call_builtin(state, fn: Builtin, stack: list, start: int, nargs: int) -> list:
+    """Call a library function from Lua code (``state.called_from_lua`` tells
+    ``error`` that level 1 is a Lua function with a position)."""
+    saved = state.in_builtin
+    state.in_builtin = True
+    state.called_from_lua = True
+    try:
+        return fn.fn(state, stack[start:start + nargs])
+    finally:
+        state.in_builtin = saved
+
+
+def store_results(state, frame: Frame, results: list, dest: int, wanted: int) -> None:
+    """Place a call's results at ``dest`` (the function's slot) for a caller that
+    wants ``wanted`` of them (-1: all, and set its top)."""
+    n = len(results)
+    if wanted < 0:
+        if dest + n > len(state.stack):
+            grow_stack(state, dest + n)
+        stack = state.stack
+        i = 0
+        while i < n:
+            stack[dest + i] = results[i]
+            i += 1
+        frame.top = dest + n
+        return
+    stack = state.stack
+    i = 0
+    while i < wanted:
+        stack[dest + i] = results[i] if i < n else None
+        i += 1
+
+
+def return_to_caller(state, frame: Frame, src: int, n: int) -> Frame:
+    """Copy ``n`` results from ``src`` to the frame's function slot; the caller."""
+    stack = state.stack
+    dest = frame.base - 1
+    wanted = frame.nresults
+    caller = frame.caller
+    if wanted < 0:
+        i = 0
+        while i < n:
+            stack[dest + i] = stack[src + i]
+            i += 1
+        caller.top = dest + n
+    else:
+        i = 0
+        while i < wanted:
+            stack[dest + i] = stack[src + i] if i < n else None
+            i += 1
+    state.frame = caller
+    return caller
+
+
+def for_error(what: str, value) -> LuaLibError:
+    return LuaLibError("bad 'for' %s (number expected, got %s)" % (
+        what, runtime.type_name(value)))
+
+
+@dont_look_inside
+def for_prep(state, stack: list, ra: int) -> bool:
+    """Prepare a numeric for loop at R(a); False when it runs zero times.
+
+    An integer loop keeps the iteration count in R(a+1), as lua5.4 does, so that it
+    cannot overflow; a float loop keeps the limit."""
+    init = stack[ra]
+    limit = stack[ra + 1]
+    step = stack[ra + 2]
+    if type(init) is int and type(step) is int:
+        if step == 0:
+            raise LuaLibError("'for' step is zero")
+        if type(limit) is int:
+            ilimit = limit
+        else:
+            flimit = runtime.to_number(limit)
+            if flimit is None:
+                raise for_error("limit", limit)
+            if type(flimit) is int:
+                ilimit = flimit
+            elif flimit != flimit:
+                return False
+            elif step > 0:
+                ilimit = (1 << 63) - 1 if flimit >= 9.3e18 else \
+                    (-(1 << 63) if flimit < -9.3e18 else int(flimit // 1))
+            else:
+                ilimit = -(1 << 63) if flimit <= -9.3e18 else \
+                    ((1 << 63) - 1 if flimit > 9.3e18 else -int((-flimit) // 1))
+        if (step > 0 and init > ilimit) or (step < 0 and init < ilimit):
+            return False
+        if step > 0:
+            count = (ilimit - init) // step
+        else:
+            count = (init - ilimit) // -step
+        stack[ra] = init
+        stack[ra + 1] = count
+        stack[ra + 3] = init
+        return True
+    finit = runtime.to_number(init)
+    flimit = runtime.to_number(limit)
+    fstep = runtime.to_number(step)
+    if flimit is None:
+        raise for_error("limit", limit)
+    if fstep is None:
+        raise for_error("step", step)
+    if finit is None:
+        raise for_error("initial value", init)
+    finit = float(finit)
+    flimit = float(flimit)
+    fstep = float(fstep)
+    if fstep == 0.0:
+        raise LuaLibError("'for' step is zero")
+    if (fstep > 0 and not finit <= flimit) or (fstep < 0 and not flimit <= finit):
+        return False
+    stack[ra] = finit
+    stack[ra + 1] = flimit
+    stack[ra + 2] = fstep
+    stack[ra + 3] = finit
+    return True
+
+
+@dont_look_inside
+def concat_values(state, stack: list, first: int, last: int):
+    """R(first) .. ... .. R(last), right to left as lua5.4 does it."""
+    all_strings = True
+    i = first
+    while i <= last:
+        t = type(stack[i])
+        if t is not bytes and t is not int and t is not float:
+            all_strings = False
+            break
+        i += 1
+    if all_strings:
+        parts = []
+        i = first
+        while i <= last:
+            v = stack[i]
+            parts.append(v if type(v) is bytes else runtime.lnumbers.tostring_number(v))
+            i += 1
+        return b"".join(parts)
+    v = stack[last]
+    i = last - 1
+    while i >= first:
+        v = concat_pair(state, stack[i], v, i, i + 1)
+        i -= 1
+    return v
+
+
+@dont_look_inside
+def make_closure(stack: list, base: int, frame: Frame, proto) -> LuaFunction:
+    upvals = []
+    parent = frame.closure.upvals
+    for i in range(len(proto.upval_instack)):
+        if proto.upval_instack[i]:
+            upvals.append(stack[base + proto.upval_index[i]])
+        else:
+            upvals.append(parent[proto.upval_index[i]])
+    return LuaFunction(proto, upvals)
+
+
+@dont_look_inside
+def mark_tbc(state, frame: Frame, reg: int) -> None:
+    v = state.stack[frame.base + reg]
+    if v is None or v is False:
+        return
+    if runtime.get_metamethod(state, v, b"__close") is None:
+        name = local_name(frame.closure.proto, reg, frame.pc)
+        raise LuaLibError("variable '%s' got a non-closable value" % name)
+    if frame.tbc is None:
+        frame.tbc = []
+    frame.tbc.append(reg)
+
+
+@dont_look_inside
+def close_tbc(state, frame: Frame, level: int, error) -> None:
+    """Call ``__close`` of the to-be-closed variables in registers >= level, last
+    first; ``error`` is the error object, or None on a normal exit."""
+    tbc = frame.tbc
+    while tbc:
+        reg = tbc[-1]
+        if reg < level:
+            break
+        tbc.pop()
+        v = state.stack[frame.base + reg]
+        h = runtime.get_metamethod(state, v, b"__close")
+        if h is not None:
+            saved = state.frame
+            state.frame = frame
+            try:
+                state.call(h, [v, error])
+            finally:
+                state.frame = saved
+
+
+@driver.portal
+def execute(pc: int, proto, frame: Frame, state) -> list:
+    """Run from ``frame`` (an entry frame) until it returns; its results."""
+    while True:
+        driver.jit_merge_point(pc=pc, proto=proto, frame=frame, state=state)
+        code = proto.code
+        op = code[pc]
+        a = code[pc + 1]
+        b = code[pc + 2]
+        c = code[pc + 3]
+        frame.pc = pc
+        pc += 4
+        stack = state.stack
+        base = frame.base
+        try:
+            if op == OP_MOVE:
+                stack[base + a] = stack[base + b]
+            elif op == OP_LOADK:
+                stack[base + a] = proto.consts[b]
+            elif op == OP_GETTABLE:
+                t = stack[base + b]
+                key = stack[base + c] if c >= 0 else proto.consts[-1 - c]
+                if type(t) is LuaTable:
+                    if type(key) is int:
+                        v = t.get_int(key)
+                    elif type(key) is bytes:
+                        v = t.get_str(key)
+                    else:
+                        v = t.get(key)
+                    if v is None and t.metatable is not None:
+                        v = index(state, t, key, "b")
+                else:
+                    v = index(state, t, key, "b")
+                stack[base + a] = v
+            elif op == OP_SETTABLE:
+                t = stack[base + a]
+                key = stack[base + b] if b >= 0 else proto.consts[-1 - b]
+                v = stack[base + c] if c >= 0 else proto.consts[-1 - c]
+                if type(t) is LuaTable and t.metatable is None:
+                    if type(key) is int:
+                        t.set_int(key, v)
+                    elif type(key) is bytes:
+                        t.set(key, v)
+                    else:
+                        runtime.check_key(key)
+                        t.set(key, v)
+                else:
+                    setindex(state, t, key, v, "a")
+            elif op == OP_GETTABUP:
+                t = frame.closure.upvals[b].value
+                key = proto.consts[-1 - c] if c < 0 else stack[base + c]
+                if type(t) is LuaTable and type(key) is bytes:
+                    v = t.get_str(key)
+                    if v is None and t.metatable is not None:
+                        v = index(state, t, key, None)
+                else:
+                    v = index(state, t, key, None)
+                stack[base + a] = v
+            elif op == OP_ADD or op == OP_SUB or op == OP_MUL:
+                x = stack[base + b] if b >= 0 else proto.consts[-1 - b]
+                y = stack[base + c] if c >= 0 else proto.consts[-1 - c]
+                if type(x) is int and type(y) is int:
+                    if op == OP_ADD:
+                        r = intmask(x + y)
+                    elif op == OP_SUB:
+                        r = intmask(x - y)
+                    else:
+                        r = intmask(x * y)
+                elif type(x) is float and type(y) is float:
+                    if op == OP_ADD:
+                        r = x + y
+                    elif op == OP_SUB:
+                        r = x - y
+                    else:
+                        r = x * y
+                else:
+                    r = arith(state, "+" if op == OP_ADD else ("-" if op == OP_SUB else "*"),
+                              x, y)
+                stack[base + a] = r
+            elif op == OP_JMP:
+                if b < pc:
+                    pc = b
+                    driver.can_enter_jit(pc=pc, proto=proto, frame=frame, state=state)
+                else:
+                    pc = b
+            elif op == OP_EQ or op == OP_LT or op == OP_LE:
+                x = stack[base + b] if b >= 0 else proto.consts[-1 - b]
+                y = stack[base + c] if c >= 0 else proto.consts[-1 - c]
+                if type(x) is int and type(y) is int:
+                    if op == OP_EQ:
+                        res = x == y
+                    elif op == OP_LT:
+                        res = x < y
+                    else:
+                        res = x <= y
+                elif type(x) is float and type(y) is float:
+                    if op == OP_EQ:
+                        res = x == y
+                    elif op == OP_LT:
+                        res = x < y
+                    else:
+                        res = x <= y
+                elif op == OP_EQ:
+                    res = equals(state, x, y)
+                elif op == OP_LT:
+                    res = less_than(state, x, y)
+                else:
+                    res = less_equal(state, x, y)
+                if res != (a != 0):
+                    pc += 4
+            elif op == OP_TEST:
+                v = stack[base + a]
+                if (v is not None and v is not False) != (c != 0):
+                    pc += 4
+            elif op == OP_CALL:
+                nargs = b - 1 if b != 0 else frame.top - (base + a + 1)
+                fn = stack[base + a]
+                if type(fn) is not LuaFunction and type(fn) is not Builtin:
+                    fn, nargs = callable_target(state, fn, base + a, nargs)
+                    stack = state.stack
+                if type(fn) is LuaFunction:
+                    frame = push_frame(state, frame, fn, base + a + 1, nargs, c - 1, False)
+                    proto = fn.proto
+                    pc = 0
+                else:
+                    results = call_builtin(state, fn, stack, base + a + 1, nargs)
+                    store_results(state, frame, results, base + a, c - 1)
+            elif op == OP_RETURN:
+                if b != 0:
+                    n = b - 1
+                else:
+                    n = frame.top - (base + a)
+                if frame.is_entry:
+                    return stack[base + a:base + a + n]
+                frame = return_to_caller(state, frame, base + a, n)
+                proto = frame.closure.proto
+                pc = frame.pc + 4
+            elif op == OP_FORLOOP:
+                step = stack[base + a + 2]
+                if type(step) is int:
+                    count = stack[base + a + 1]
+                    if count > 0:
+                        stack[base + a + 1] = count - 1
+                        idx = intmask(stack[base + a] + step)
+                        stack[base + a] = idx
+                        stack[base + a + 3] = idx
+                        pc = b
+                        driver.can_enter_jit(pc=pc, proto=proto, frame=frame, state=state)
+                else:
+                    idx = stack[base + a] + step
+                    limit = stack[base + a + 1]
+                    if (step > 0.0 and idx <= limit) or (step < 0.0 and limit <= idx):
+                        stack[base + a] = idx
+                        stack[base + a + 3] = idx
+                        pc = b
+                        driver.can_enter_jit(pc=pc, proto=proto, frame=frame, state=state)
+            elif op == OP_FORPREP:
+                if not for_prep(state, stack, base + a):
+                    pc = b
+            elif op == OP_TFORLOOP:
+                v = stack[base + a + 4]
+                if v is not None:
+                    stack[base + a + 2] = v
+                    pc = b
+                    driver.can_enter_jit(pc=pc, proto=proto, frame=frame, state=state)
+            elif op == OP_GETUPVAL:
+                stack[base + a] = frame.closure.upvals[b].value
+            elif op == OP_SETUPVAL:
+                frame.closure.upvals[b].value = stack[base + a]
+            elif op == OP_GETCELL:
+                stack[base + a] = stack[base + b].value
+            elif op == OP_SETCELL:
+                stack[base + a].value = stack[base + b] if b >= 0 else proto.consts[-1 - b]
+            elif op == OP_NEWCELL:
+                stack[base + a] = Cell(stack[base + a])
+            elif op == OP_SELF:
+                obj = stack[base + b]
+                key = proto.consts[-1 - c]
+                stack[base + a + 1] = obj
+                if type(obj) is LuaTable:
+                    v = obj.get_str(key)
+                    if v is None and obj.metatable is not None:
+                        v = index(state, obj, key, "b")
+                else:
+                    v = index(state, obj, key, "b")
+                stack[base + a] = v
+            elif op == OP_DIV or op == OP_MOD or op == OP_IDIV or op == OP_POW:
+                x = stack[base + b] if b >= 0 else proto.consts[-1 - b]
+                y = stack[base + c] if c >= 0 else proto.consts[-1 - c]
+                if op == OP_DIV and type(x) is float and type(y) is float and y != 0.0:
+                    r = x / y
+                elif op == OP_MOD and type(x) is int and type(y) is int and y > 0:
+                    r = x % y
+                elif op == OP_IDIV and type(x) is int and type(y) is int and y > 0:
+                    r = x // y
+                else:
+                    r = arith(state, "/" if op == OP_DIV else ("%" if op == OP_MOD else (
+                        "//" if op == OP_IDIV else "^")), x, y)
+                stack[base + a] = r
+            elif op == OP_BAND or op == OP_BOR or op == OP_BXOR or op == OP_SHL \
+                    or op == OP_SHR:
+                x = stack[base + b] if b >= 0 else proto.consts[-1 - b]
+                y = stack[base + c] if c >= 0 else proto.consts[-1 - c]
+                if type(x) is int and type(y) is int and op != OP_SHL and op != OP_SHR:
+                    if op == OP_BAND:
+                        r = x & y
+                    elif op == OP_BOR:
+                        r = x | y
+                    else:
+                        r = x ^ y
+                else:
+                    r = arith(state, "&" if op == OP_BAND else ("|" if op == OP_BOR else (
+                        "~" if op == OP_BXOR else ("<<" if op == OP_SHL else ">>"))), x, y)
+                stack[base + a] = r
+            elif op == OP_UNM:
+                x = stack[base + b]
+                if type(x) is int:
+                    stack[base + a] = intmask(-x)
+                elif type(x) is float:
+                    stack[base + a] = -x
+                else:
+                    stack[base + a] = unary_arith(state, "unm", x)
+            elif op == OP_BNOT:
+                x = stack[base + b]
+                if type(x) is int:
+                    stack[base + a] = ~x
+                else:
+                    stack[base + a] = unary_arith(state, "bnot", x)
+            elif op == OP_NOT:
+                x = stack[base + b]
+                stack[base + a] = x is None or x is False
+            elif op == OP_LEN:
+                x = stack[base + b]
+                if type(x) is bytes:
+                    stack[base + a] = len(x)
+                elif type(x) is LuaTable and x.metatable is None:
+                    stack[base + a] = x.length()
+                else:
+                    stack[base + a] = length(state, x)
+            elif op == OP_CONCAT:
+                stack[base + a] = concat_values(state, stack, base + b, base + c)
+            elif op == OP_LOADNIL:
+                i = 0
+                while i < b:
+                    stack[base + a + i] = None
+                    i += 1
+            elif op == OP_LOADBOOL:
+                stack[base + a] = b != 0
+            elif op == OP_NEWTABLE:
+                stack[base + a] = LuaTable()
+            elif op == OP_SETLIST:
+                t = stack[base + a]
+                if b != 0:
+                    n = b
+                else:
+                    n = frame.top - (base + a + 1)
+                i = 1
+                while i <= n:
+                    t.set_int(c + i, stack[base + a + i])
+                    i += 1
+            elif op == OP_SETTABUP:
+                t = frame.closure.upvals[a].value
+                key = proto.consts[-1 - b] if b < 0 else stack[base + b]
+                v = stack[base + c] if c >= 0 else proto.consts[-1 - c]
+                if type(t) is LuaTable and t.metatable is None and type(key) is bytes:
+                    t.set(key, v)
+                else:
+                    setindex(state, t, key, v, None)
+            elif op == OP_CLOSURE:
+                stack[base + a] = make_closure(stack, base, frame, proto.protos[b])
+            elif op == OP_VARARG:
+                varargs = frame.varargs
+                if b == 0:
+                    n = len(varargs)
+                    if base + a + n > len(stack):
+                        grow_stack(state, base + a + n)
+                        stack = state.stack
+                    frame.top = base + a + n
+                else:
+                    n = b - 1
+                i = 0
+                while i < n:
+                    stack[base + a + i] = varargs[i] if i < len(varargs) else None
+                    i += 1
+            elif op == OP_TAILCALL:
+                nargs = b - 1 if b != 0 else frame.top - (base + a + 1)
+                fn = stack[base + a]
+                if type(fn) is not LuaFunction and type(fn) is not Builtin:
+                    fn, nargs = callable_target(state, fn, base + a, nargs)
+                    stack = state.stack
+                if type(fn) is LuaFunction:
+                    # the callee replaces this frame: move it and its arguments down
+                    i = 0
+                    while i <= nargs:
+                        stack[base - 1 + i] = stack[base + a + i]
+                        i += 1
+                    frame = push_frame(state, frame.caller, fn, base, nargs, frame.nresults,
+                                       frame.is_entry)
+                    proto = fn.proto
+                    pc = 0
+                else:
+                    results = call_builtin(state, fn, stack, base + a + 1, nargs)
+                    if frame.is_entry:
+                        return results
+                    n = len(results)
+                    store_results(state, frame, results, base + a, -1)
+                    stack = state.stack
+                    frame = return_to_caller(state, frame, base + a, n)
+                    proto = frame.closure.proto
+                    pc = frame.pc + 4
+            elif op == OP_TBC:
+                mark_tbc(state, frame, a)
+            elif op == OP_CLOSE:
+                if frame.tbc:
+                    close_tbc(state, frame, a, None)
+            else:
+                raise LuaLibError("bad opcode %d" % op)
+        except Exception as exc:
+            raise unwind(state, frame, exc)
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+def where(frame: Frame) -> str:
+    proto = frame.closure.proto
+    return "%s:%d:" % (proto.source, proto.lineinfo[frame.pc // 4])
+
+
+def to_bytes(message) -> bytes:
+    if type(message) is bytes:
+        return message
+    return str(message).encode("latin-1", "replace")
+
+
+@dont_look_inside
+def unwind(state, frame: Frame, exc: Exception) -> Exception:
+    """The Lua error for an exception raised while ``frame`` ran an instruction,
+    after closing the to-be-closed variables of the frames it leaves."""
+    if type(exc) is LuaError:
+        err = exc
+    elif isinstance(exc, LuaLibError):
+        err = LuaError(to_bytes("%s %s" % (where(frame), exc.args[0] if exc.args else "")))
+    elif type(exc) is LuaOpError:
+        err = LuaError(to_bytes("%s attempt to %s a %s value%s" % (
+            where(frame), exc.verb, runtime.type_name(exc.value),
+            operand_info(frame, exc.operand))))
+    elif type(exc) is LuaArgError:
+        err = LuaError(to_bytes("%s %s" % (where(frame), arg_error_text(state, frame, exc))))
+    elif type(exc) is RecursionError:
+        err = LuaError(to_bytes("%s stack overflow" % where(frame)))
+    elif type(exc) is MemoryError:
+        err = LuaError(b"not enough memory")
+    else:
+        return exc
+    f = frame
+    while f is not None:
+        if f.tbc:
+            try:
+                close_tbc(state, f, 0, err.value)
+            except LuaError as again:
+                err = again
+        if f.is_entry:
+            break
+        f = f.caller
+    return err
+
+
+def arg_error_text(state, frame: Frame, exc: LuaArgError) -> str:
+    proto = frame.closure.proto
+    pc = frame.pc
+    code = proto.code
+    argn = exc.argn
+    kind = None
+    name = None
+    if code[pc] == OP_CALL or code[pc] == OP_TAILCALL:
+        info = get_obj_name(proto, pc, code[pc + 1])
+        if info is not None:
+            kind, name = info
+    if kind == "method":
+        argn -= 1
+        if argn == 0:
+            return "calling '%s' on bad self (%s)" % (name, exc.message)
+    if name is None:
+        name = "?"
+    return "bad argument #%d to '%s' (%s)" % (argn, name, exc.message)
+
+
+def operand_info(frame: Frame, operand) -> str:
+    """`` (local 'x')`` and the like for the operand of the running instruction."""
+    if operand is None:
+        return ""
+    proto = frame.closure.proto
+    pc = frame.pc
+    code = proto.code
+    op = code[pc]
+    if type(operand) is int:
+        reg = operand - frame.base
+    else:
+        reg = code[pc + {"a": 1, "b": 2, "c": 3}[operand]]
+        if op == OP_GETTABUP and operand == "b":
+            return " (upvalue '%s')" % proto.upval_names[reg]
+    if reg < 0:
+        k = proto.consts[-1 - reg]
+        if type(k) is bytes:
+            return " (constant '%s')" % k.decode("latin-1")
+        return ""
+    info = get_obj_name(proto, pc, reg)
+    if info is None:
+        return ""
+    return " (%s '%s')" % info
+
+
+def local_name(proto, reg: int, pc: int):
+    """The name of the local variable in register ``reg`` at ``pc``, or None."""
+    for name, start, end, r in proto.locvars:
+        if r == reg and start <= pc < end:
+            return name
+    return None
+
+
+def find_set_reg(proto, lastpc: int, reg: int) -> int:
+    """The last instruction before ``lastpc`` that sets ``reg`` on every path there
+    (lua5.4's findsetreg), or -1."""
+    code = proto.code
+    setreg = -1
+    jmptarget = 0
+    pc = 0
+    while pc < lastpc:
+        op = code[pc]
+        a = code[pc + 1]
+        b = code[pc + 2]
+        change = False
+        if op == OP_LOADNIL:
+            change = a <= reg < a + b
+        elif op == OP_CALL:
+            change = reg >= a
+        elif op == OP_TAILCALL:
+            change = reg >= a
+        elif op == OP_JMP:
+            if pc < b <= lastpc and b > jmptarget:
+                jmptarget = b
+        elif op == OP_SELF:
+            change = reg == a or reg == a + 1
+        elif op == OP_FORPREP or op == OP_FORLOOP:
+            change = a <= reg <= a + 3
+        elif op == OP_VARARG:
+            change = reg >= a
+        elif op in SETS_A:
+            change = reg == a
+        if change:
+            setreg = -1 if pc < jmptarget else pc
+        pc += 4
+    return setreg
+
+
+SETS_A = frozenset([OP_MOVE, OP_LOADK, OP_LOADBOOL, OP_GETUPVAL, OP_GETCELL, OP_NEWCELL,
+                    OP_GETTABLE, OP_GETTABUP, OP_NEWTABLE, OP_ADD, OP_SUB, OP_MUL, OP_DIV,
+                    OP_MOD, OP_POW, OP_IDIV, OP_BAND, OP_BOR, OP_BXOR, OP_SHL, OP_SHR,
+                    OP_UNM, OP_BNOT, OP_NOT, OP_LEN, OP_CONCAT, OP_CLOSURE])
+
+
+def get_obj_name(proto, pc: int, reg: int):
+    """(kind, name) describing what register ``reg`` holds at ``pc``, as lua5.4's
+    getobjname does: a local, a global, a field, an upvalue, a method, a constant."""
+    name = local_name(proto, reg, pc)
+    if name is not None:
+        return ("local", name)
+    setpc = find_set_reg(proto, pc, reg)
+    if setpc < 0:
+        return None
+    code = proto.code
+    op = code[setpc]
+    b = code[setpc + 2]
+    c = code[setpc + 3]
+    if op == OP_MOVE:
+        if b < code[setpc + 1]:
+            return get_obj_name(proto, setpc, b)
+        return None
+    if op == OP_GETCELL:
+        name = local_name(proto, b, setpc)
+        return ("local", name) if name is not None else None
+    if op == OP_GETTABUP:
+        key = proto.consts[-1 - c] if c < 0 else None
+        if type(key) is bytes:
+            kind = "global" if proto.upval_names[b] == "_ENV" else "field"
+            return (kind, key.decode("latin-1"))
+        return None
+    if op == OP_GETTABLE:
+        key = proto.consts[-1 - c] if c < 0 else None
+        if type(key) is bytes:
+            kind = "global" if local_name(proto, b, setpc) == "_ENV" else "field"
+            return (kind, key.decode("latin-1"))
+        return None
+    if op == OP_GETUPVAL:
+        return ("upvalue", proto.upval_names[b])
+    if op == OP_LOADK:
+        k = proto.consts[b]
+        if type(k) is bytes:
+            return ("constant", k.decode("latin-1"))
+        return None
+    if op == OP_SELF:
+        key = proto.consts[-1 - c]
+        return ("method", key.decode("latin-1"))
+    return None
