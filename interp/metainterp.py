@@ -18,7 +18,7 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from metajit.interp.flowmodel import LAST_EXCEPTION, Constant, Variable
+from metajit.interp.flowmodel import LAST_EXCEPTION, Variable
 from metajit.interp.jitcode import AFTER_CALL, AFTER_CTOR, BEFORE, JitCode
 from metajit.interp.values import (LIST_ITER_DESCR, RANGE_DESCR, RANGE_ITER_DESCR,
                                    TUPLE_DESCR, TV, ListIterator, Range, RangeIterator,

@@ -3,7 +3,7 @@
 A snapshot names, for each interpreter frame (the portal first), a jitcode
 position and the live values.  ``frames_from_snapshot`` turns it and the values
 the failing guard handed back into concrete ``ResumeFrame``\\ s, materialising
-virtual objects; ``resume_frames`` runs them in the blackhole, innermost first,
+virtual objects and performing the stores the optimiser delayed past the guard; ``resume_frames`` runs them in the blackhole, innermost first,
 each callee's result (or exception) handed to its caller, until the portal frame
 reaches the next merge point (``MergePointReached``), returns or raises.
 """
@@ -74,6 +74,9 @@ def frames_from_snapshot(snapshot: Snapshot, boxes: list, values: list) -> list[
         env = dict(zip(live, concrete))
         ctor = concrete[len(live)] if mode == AFTER_CTOR else None
         frames.append(ResumeFrame(jc, block, index, mode, env, ctor))
+    for obj, descr, value in snapshot.stores:      # writes delayed past the guard
+        setattr(decode_entry(obj, by_box, memo), descr.name,
+                decode_entry(value, by_box, memo))
     return frames
 
 

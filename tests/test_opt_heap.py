@@ -46,6 +46,8 @@ NAMESPACE = {
     "Obj.b": FieldDescr(Obj, "b"),
     "Obj.o": FieldDescr(Obj, "o"),
     "Obj.k": FieldDescr(Obj, "k", immutable=True),
+    "Obj.q": FieldDescr(Obj, "q", quasi_immutable=True),
+    "Obj.__class__": FieldDescr(Obj, "__class__"),
     "tuple": ArrayDescr("tuple", "r", immutable=True),
     "grow": CallDescr("grow", "v", reads=frozenset({"[]"}), writes=frozenset({"[]"})),
     "set_a": CallDescr("set_a", "v", reads=frozenset(), writes=frozenset({"a"})),
@@ -160,7 +162,8 @@ def test_fresh_objects_and_constants_are_distinct():
 
 
 def test_a_box_loaded_after_an_allocation_may_be_the_fresh_object():
-    # p0 existed before p3 was allocated: not p3; p4, loaded afterwards, may be p3
+    # p0 existed before p3 was allocated: not p3; p4, loaded afterwards, may be p3;
+    # the stores wait until a load of their field may see them
     check("""
         [p0, p1, p2]
         p3 = new_with_vtable(descr=Obj)
@@ -175,10 +178,10 @@ def test_a_box_loaded_after_an_allocation_may_be_the_fresh_object():
     """, """
         [p0, p1, p2]
         p3 = new_with_vtable(descr=Obj)
-        setfield(p3, p1, descr=Obj.a)
         setfield(p0, p3, descr=Obj.o)
-        setfield(p0, p2, descr=Obj.a)
         p5 = getfield(p2, descr=Obj.o)
+        setfield(p3, p1, descr=Obj.a)
+        setfield(p0, p2, descr=Obj.a)
         setfield(p5, p2, descr=Obj.a)
         p6 = getfield(p3, descr=Obj.a)
         finish(p1, p6, descr=done)
@@ -561,10 +564,14 @@ def run(trace, inputs_data):
         seen = result.values
     else:
         env = dict(zip(failargs(result.guard), result.values))
-        seen = []
-        for entry in result.guard.snapshot.frames[0].values:
+
+        def value_of(entry):
             entry = entry.find()
-            seen.append(entry.value if isinstance(entry, Const) else env[entry])
+            return entry.value if isinstance(entry, Const) else env[entry]
+
+        seen = [value_of(entry) for entry in result.guard.snapshot.frames[0].values]
+        for obj, descr, value in result.guard.snapshot.stores:   # as resume does them
+            setattr(value_of(obj), descr.name, value_of(value))
     state = [describe(x, dict(names)) for x in [*arrays, *objs]]
     return (result.guard, [describe(v, dict(names)) for v in seen], state)
 
@@ -636,4 +643,87 @@ def test_offsets_of_different_bases_may_alias():
         setarrayitem_i(p0, i6, 9, descr=bytearray)
         i8 = getarrayitem_i(p0, i1, descr=bytearray)
         finish(i3, i5, i7, i8, descr=done)
+    """)
+
+
+# -- delayed stores -------------------------------------------------------------------
+
+def test_a_store_waits_past_guards_which_carry_it():
+    counts = check("""
+        [p0, p1, i2]
+        setfield(p0, p1, descr=Obj.a)
+        guard_true(i2) [@f#0: p0]
+        setfield(p0, p0, descr=Obj.a)
+        guard_false(i2) [@f#1: p0]
+        finish(descr=done)
+    """, """
+        [p0, p1, i2]
+        guard_true(i2) [@f#0: p0] store(p0, Obj.a=p1)
+        guard_false(i2) [@f#1: p0] store(p0, Obj.a=p0)
+        setfield(p0, p0, descr=Obj.a)
+        finish(descr=done)
+    """)
+    assert counts["heap_store_coalesced"] == 1 and counts["heap_store_past_guard"] == 2
+
+
+def test_stores_wait_in_program_order_and_a_load_that_may_alias_takes_them_out():
+    check("""
+        [p0, p1, p2]
+        setfield(p0, p2, descr=Obj.a)
+        setfield(p1, p0, descr=Obj.a)
+        setfield(p0, p1, descr=Obj.b)
+        p3 = getfield(p2, descr=Obj.a)
+        finish(p3, descr=done)
+    """, """
+        [p0, p1, p2]
+        setfield(p0, p2, descr=Obj.a)
+        setfield(p1, p0, descr=Obj.a)
+        p3 = getfield(p2, descr=Obj.a)
+        setfield(p0, p1, descr=Obj.b)
+        finish(p3, descr=done)
+    """)
+
+
+def test_a_call_that_may_read_the_field_sees_the_store_first():
+    check("""
+        [p0, p1]
+        setfield(p0, p1, descr=Obj.a)
+        setfield(p0, p1, descr=Obj.b)
+        p2 = call_r(ConstPtr(peek_a_fn), p0, descr=peek_a)
+        guard_no_exception() [@f#0: p0]
+        finish(p2, descr=done)
+    """, """
+        [p0, p1]
+        setfield(p0, p1, descr=Obj.a)
+        p2 = call_r(ConstPtr(peek_a_fn), p0, descr=peek_a)
+        guard_no_exception() [@f#0: p0] store(p0, Obj.b=p1)
+        setfield(p0, p1, descr=Obj.b)
+        finish(p2, descr=done)
+    """)
+
+
+def test_a_call_that_may_do_anything_sees_every_store_first():
+    check("""
+        [p0, p1, p2]
+        setfield(p2, p1, descr=Obj.a)
+        call_n(ConstPtr(anything_fn), p0, p2, descr=anything)
+        guard_no_exception() [@f#0: p0]
+        finish(descr=done)
+    """, """
+        [p0, p1, p2]
+        setfield(p2, p1, descr=Obj.a)
+        call_n(ConstPtr(anything_fn), p0, p2, descr=anything)
+        guard_no_exception() [@f#0: p0]
+        finish(descr=done)
+    """)
+
+
+def test_quasi_immutable_and_class_stores_are_never_delayed():
+    unchanged("""
+        [p0, p1, i2]
+        setfield(p0, p1, descr=Obj.q)
+        guard_true(i2) [@f#0: p0]
+        setfield(p0, p1, descr=Obj.__class__)
+        guard_true(i2) [@f#1: p0]
+        finish(descr=done)
     """)

@@ -217,6 +217,20 @@ def test_sparse_array_virtual_and_empty_snapshots():
     assert trace.ops[3].snapshot is None
 
 
+def test_delayed_stores_in_a_snapshot():
+    trace = round_trip(
+        "[p0, i1]\n"
+        "guard_true(i1) [@portal#4: p0] store(p0, Frame.pc=v0) store(p0, Frame.sp=p0) "
+        "{v0 = new(Cell, value=i1)}\n"
+        "finish(descr=done)\n")
+    snapshot = trace.ops[0].snapshot
+    (obj, pc, value), (_, sp, again) = snapshot.stores
+    assert obj is again is trace.inputargs[0] and (pc.name, sp.name) == ("pc", "sp")
+    assert isinstance(value, Virtual) and value.fields
+    from metajit.tracer.ir import failargs
+    assert failargs(trace.ops[0]) == trace.inputargs    # the stores' values are live
+
+
 def test_snapshot_printed_from_python_objects():
     x = FieldDescr(Point, "x")
     ylink = FieldDescr(Interp, "link")         # a field declared on another class

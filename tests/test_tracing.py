@@ -237,6 +237,19 @@ def test_a_write_outside_the_jit_invalidates_the_loop(jit):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("bridge_threshold", [2, 1000])
+def test_stores_delayed_past_guards_are_done_on_every_exit(jit, backend, bridge_threshold):
+    got, stats = differential(jit, backend, objects.tallied, lambda: (0, 200),
+                              bridge_threshold=bridge_threshold)
+    assert_compiled_ran(stats, iterations=50)
+    assert stats.rule_counts["heap_store_past_guard"] >= 1, stats.rule_counts
+    if bridge_threshold == 2:
+        assert stats.bridges >= 2, stats.summary()       # bridges do the stores
+    else:
+        assert stats.guard_failures >= 10, stats.summary()   # resume does them
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_immutable_fields_of_a_constant_are_folded(jit, backend, tmp_path):
     got, stats = differential(jit, backend, objects.run_code,
                               lambda: (objects.Code(3, "c", (5, 6, 7)), 30))

@@ -659,25 +659,9 @@ def clone_trace(trace: Trace) -> Trace:
             return boxes[v]
         return v
 
-    virtuals: dict[int, Virtual] = {}
-
-    def entry(e):
-        if isinstance(e, tuple):
-            return (entry(e[0]),) + tuple(e[1:])
-        if isinstance(e, Virtual):
-            if id(e) not in virtuals:
-                virtuals[id(e)] = Virtual(e.descr)
-                virtuals[id(e)].fields = {k: entry(x) for k, x in e.fields.items()}
-            return virtuals[id(e)]
-        return value(e)
-
     twin = Trace([value(b) for b in trace.inputargs], [], trace.name)
     for op in trace.ops:
-        snapshot = None
-        if op.snapshot is not None:
-            virtuals.clear()
-            snapshot = Snapshot([FrameSnapshot(f.code, f.pc, [entry(e) for e in f.values],
-                                               f.exc_pending) for f in op.snapshot.frames])
+        snapshot = op.snapshot.map_entries(value) if op.snapshot is not None else None
         result = value(op.result) if op.result is not None else None
         twin.ops.append(Op(op.name, [value(a) for a in op.args], op.descr, result, snapshot))
     twin.names = dict(trace.names)
@@ -730,11 +714,15 @@ def _decode(entry, by_box: dict, memo: dict):
 
 def snapshot_values(guard: Op, exit_values: list) -> list:
     """The concrete values of the guard's (one-frame) snapshot entries, from the
-    values the failing guard handed back (those of ``failargs(guard)``)."""
+    values the failing guard handed back (those of ``failargs(guard)``); the stores
+    delayed past the guard are done, as resume does them."""
     by_box = dict(zip(failargs(guard), exit_values))
     memo: dict = {}
     (frame,) = guard.snapshot.frames
-    return [_decode(entry, by_box, memo) for entry in frame.values]
+    values = [_decode(entry, by_box, memo) for entry in frame.values]
+    for obj, descr, value in guard.snapshot.stores:
+        setattr(_decode(obj, by_box, memo), descr.name, _decode(value, by_box, memo))
+    return values
 
 
 def _resume_points(original: Trace) -> dict[int, Op]:

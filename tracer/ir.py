@@ -389,8 +389,22 @@ class FrameSnapshot:
 
 @dataclasses.dataclass(eq=False)
 class Snapshot:
-    """The frame stack at a guard, outermost (the portal) first."""
+    """The frame stack at a guard, outermost (the portal) first.
+
+    ``stores`` are writes the optimiser delayed past this guard: ``(object entry,
+    FieldDescr, value entry)`` in program order; when the guard fails, resume
+    performs them before the interpreter goes on."""
     frames: list[FrameSnapshot]
+    stores: list = dataclasses.field(default_factory=list)
+
+    def entries(self):
+        """Every top-level entry: the frames' values, then the stores' objects and
+        values."""
+        for frame in self.frames:
+            yield from frame.values
+        for obj, _descr, value in self.stores:
+            yield obj
+            yield value
 
     def boxes(self):
         """Every SSA value the snapshot keeps alive (virtuals' fields included)."""
@@ -408,9 +422,30 @@ class Snapshot:
             elif isinstance(entry, Value):
                 yield entry
 
-        for frame in self.frames:
-            for entry in frame.values:
-                yield from walk(entry)
+        for entry in self.entries():
+            yield from walk(entry)
+
+    def map_entries(self, value_of) -> "Snapshot":
+        """A copy where each entry that is a Value becomes ``value_of(value)`` (a
+        Value, a Virtual, or a ``(value, True)`` pair), bool pairs and Virtuals
+        copied around them (each Virtual once: sharing and cycles are kept)."""
+        copies: dict[int, Virtual] = {}
+
+        def entry(e):
+            if isinstance(e, tuple):
+                inner = entry(e[0])
+                return inner if isinstance(inner, tuple) else (inner,) + tuple(e[1:])
+            if isinstance(e, Virtual):
+                copy = copies.get(id(e))
+                if copy is None:
+                    copy = copies[id(e)] = Virtual(e.descr)
+                    copy.fields = {k: entry(v) for k, v in e.fields.items()}
+                return copy
+            return value_of(e)
+
+        return Snapshot([FrameSnapshot(f.code, f.pc, [entry(e) for e in f.values],
+                                       f.exc_pending) for f in self.frames],
+                        [(entry(o), d, entry(v)) for o, d, v in self.stores])
 
 
 # --- operations and traces ---------------------------------------------------------

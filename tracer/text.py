@@ -31,6 +31,8 @@
   ``v1 = array(ArrayName, value, ...)`` (or ``array(ArrayName, 0=value, 5=value)``
   when the indices are not 0, 1, 2 ... in order).  Virtuals are numbered per guard
   in order of first appearance, may refer to each other and may form cycles.
+  Stores the optimiser delayed past the guard follow the frames, in program order:
+  ``store(p0, Frame.pc=i4)`` (resume performs them before the interpreter goes on).
 - Blank lines and lines starting with ``#`` are skipped; ``# ...`` after an op is a
   comment.
 
@@ -163,7 +165,8 @@ def format_value(value: Value, namer: Namer) -> str:
 
 
 def format_snapshot(snapshot: Snapshot, namer: Namer) -> str:
-    """``[frames]`` and, when there are virtuals, `` {definitions}``."""
+    """``[frames]``, a `` store(...)`` per delayed store, and when there are
+    virtuals, `` {definitions}``."""
     names: dict[int, str] = {}
     order: list[Virtual] = []
 
@@ -186,6 +189,8 @@ def format_snapshot(snapshot: Snapshot, namer: Namer) -> str:
         items = [entry(e) for e in frame.values]
         frames.append(head + (" " + ", ".join(items) if items else ""))
     text = "[" + " | ".join(frames) + "]"
+    for obj, descr, value in snapshot.stores:
+        text += f" store({entry(obj)}, {namer.descr(descr)}={entry(value)})"
     definitions = []
     n = 0
     while n < len(order):     # defining one virtual may name the next ones
@@ -478,6 +483,18 @@ class _Parser:
         self.expect("]")
         return Snapshot(frames)
 
+    def store(self, virtuals: dict) -> tuple:
+        self.next()
+        self.expect("(")
+        obj = self.entry(virtuals)
+        self.expect(",")
+        name = self.expect_name("a field descriptor's name")
+        descr = self.descr(name, "FieldDescr", "store")
+        self.expect("=")
+        value = self.entry(virtuals)
+        self.expect(")")
+        return (obj, descr, value)
+
     def frame(self, virtuals: dict) -> FrameSnapshot:
         self.expect("@")
         name = self.expect_name("the name of a jitcode")
@@ -642,6 +659,9 @@ class _Parser:
             if not spec.has(ir.Flag.GUARD):
                 self.fail(f"only a guard carries a snapshot, {spec.name} is no guard")
             snapshot = self.snapshot(virtuals)
+            while self.peek().kind == "name" and self.peek().text == "store" \
+                    and self.is_punct("(", 1):
+                snapshot.stores.append(self.store(virtuals))
             if self.is_punct("{"):
                 self.virtual_definitions(virtuals)
         for vname, (_, column, defined, used) in virtuals.items():

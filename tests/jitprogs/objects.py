@@ -422,6 +422,45 @@ def scaled_sum(cfg, n, change_at):
     return acc, cfg.scale
 
 
+# --- fields written every iteration: delayed stores ------------------------------------
+
+
+class Tally:
+    def __init__(self):
+        self.count = 0
+        self.total = 0
+        self.last = None
+
+
+@dont_look_inside
+def audit(tally, log):
+    log.append((tally.count, tally.total))
+
+
+tally_driver = JitDriver(greens=["pc"], reds=["i", "n", "tally", "log"], name="tally")
+
+
+@tally_driver.portal
+def tallied(pc, n):
+    """Writes three fields of an object every iteration; a branch taken every 9th
+    step (its guard fails with the stores still pending) and a residual call every
+    25th that reads the fields must see them all written."""
+    tally = Tally()
+    log = []
+    i = 0
+    while i < n:
+        tally_driver.jit_merge_point(pc=pc, i=i, n=n, tally=tally, log=log)
+        tally.count = tally.count + 1
+        tally.total = tally.total + i
+        tally.last = i
+        if i % 9 == 4:
+            log.append(tally.total - tally.count)
+        if i % 25 == 24:
+            audit(tally, log)
+        i += 1
+    return tally.count, tally.total, tally.last, log
+
+
 # --- tuples, dicts, lists, globals -------------------------------------------------------
 
 LIMIT = 7

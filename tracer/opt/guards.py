@@ -33,8 +33,7 @@ label arguments are unknown at every label.
 """
 from __future__ import annotations
 
-from metajit.tracer.ir import (Box, CallDescr, Const, Flag, FrameSnapshot, Op, Snapshot,
-                               Virtual)
+from metajit.tracer.ir import Box, CallDescr, Const, Flag, Op, Snapshot
 from metajit.tracer.opt.base import ForwardPass, resolve
 from metajit.tracer.opt.intbounds import int_class
 
@@ -305,20 +304,8 @@ class GuardImplicationPass(ForwardPass):
 def _snapshot_with(snapshot: Snapshot, box: Box, const: Const) -> Snapshot:
     """A copy of ``snapshot`` with ``const`` for every entry that is ``box``
     (snapshots may be shared between guards: the original is left alone)."""
-    copies: dict[int, Virtual] = {}
-
-    def entry(e):
-        if isinstance(e, tuple):
-            return (entry(e[0]),) + tuple(e[1:])
-        if isinstance(e, Virtual):
-            copy = copies.get(id(e))
-            if copy is None:
-                copy = copies[id(e)] = Virtual(e.descr)
-                copy.fields = {k: entry(v) for k, v in e.fields.items()}
-            return copy
-        return const if isinstance(e, Box) and resolve(e) is box else e
-    return Snapshot([FrameSnapshot(f.code, f.pc, [entry(e) for e in f.values],
-                                   f.exc_pending) for f in snapshot.frames])
+    return snapshot.map_entries(
+        lambda e: const if isinstance(e, Box) and resolve(e) is box else e)
 
 
 def register() -> None:

@@ -43,17 +43,37 @@ storage keeps a float64 unchanged, and an int of class ``int`` (``True`` stored
 into a bytearray reads back as ``1``; a bool box, as the recorder marks it through
 ``Box.pyclass``, is not forwarded there).
 
-What it may not touch: every store and every other op stays where it is, in order;
-nothing is moved, only loads are dropped.  Delaying stores comes later and fits this
-cache: a ``setfield`` would then record a pending store instead of emitting it, to be
-emitted at a call whose ``reads`` may see it, when the value escapes, at the loop's
-end, and by resume when a guard fails (each guard's snapshot would carry them).
+Delayed stores.  A ``setfield`` is not emitted where it stands but kept pending (a
+later store to the same object and field replaces it: ``heap_store_coalesced``),
+and emitted, in program order, just before what could observe it: a load of a
+field of that name that the cache cannot answer (the object may be another box's),
+a residual call whose effect information says it may read or write that field (all
+of them for a call that may do anything), an op with an unknown side effect, and
+the end of the trace or a label.  A guard on the way gets the pending stores in its
+snapshot (``heap_store_past_guard``): when it fails, resume does them before the
+interpreter goes on.  Stores to quasi-immutable fields and to ``__class__`` are
+never delayed (their effect is tested at once).
+
+Across the loop's label.  For a field the body's label carries (``export_loads``
+in unroll.py made the field's value at the start of the body a label argument, and
+the body's jump passes the value the field has there), the store pending at the
+body's jump is not emitted (``heap_store_carried``): at the body's label the store
+of the label argument is pending again, so memory is brought up to date at the
+first point of the next iteration that could look, by a guard's snapshot when one
+fails, or never while the loop runs.  A frame's fields then live in registers.
+Each later round sees the label's pending store again; the stores a guard's
+snapshot got in an earlier round come after it (an earlier round saw the store
+ops this one no longer has), so the last one wins as before.
+
+What it may not touch: array stores and every other op stay where they are, in
+order; only loads are dropped and field stores moved later.
 """
 from __future__ import annotations
 
 from metajit.tracer.ir import (ArrayDescr, Box, CallDescr, Const, FieldDescr, Flag, Op,
                                Value)
 from metajit.tracer.opt.base import ForwardPass, resolve
+from metajit.tracer.opt.unroll import CARRIED_FIELDS
 
 ITEMS = "[]"        # the name a CallDescr's reads/writes gives to array items and lengths
 
@@ -89,14 +109,48 @@ class HeapPass(ForwardPass):
         self.fresh: set[Box] = set()
         self.position = 0
         self.offsets: dict[Box, tuple] = {}    # box -> (base box, constant offset)
+        # setfields not emitted yet, in program order: (object, descr) -> the op
+        self.pending: dict[tuple[Value, FieldDescr], Op] = {}
+        self.carried_at: Op | None = None          # the body's label, when it carries fields
+        self.carried: dict[int, tuple] = {}        # label arg index -> (object, descr)
 
     def default(self, op: Op) -> None:
         spec = op.spec
         if spec.has(Flag.CALL):
             self.call_effects(op)
-        elif spec.has(Flag.SIDE_EFFECT):
+        elif spec.has(Flag.SIDE_EFFECT) and op.name not in ("setarrayitem_i", "setarrayitem_f",
+                                                           "setarrayitem_r"):
+            self.flush(None)
             self.forget_all(keep_immutable=False)
+        if spec.has(Flag.FINAL):
+            self.flush(None)
+        if op.is_guard():
+            self.delay_past(op)
         self.emit(op)
+
+    # -- delayed stores ------------------------------------------------------------
+
+    def flush(self, name: str | None) -> None:
+        """Emit the delayed stores of the fields called ``name`` (all for None), in
+        program order."""
+        for key, op in list(self.pending.items()):
+            if name is None or key[1].name == name:
+                del self.pending[key]
+                op.args = [resolve(a) for a in op.args]
+                self.emit(op)
+
+    def delay_past(self, guard: Op) -> None:
+        """The guard's snapshot gets the stores still pending: resume does them."""
+        if self.pending and guard.snapshot is not None:
+            snapshot = guard.snapshot.map_entries(resolve)
+            stores = [(resolve(op.args[0]), op.descr, resolve(op.args[1]))
+                      for op in self.pending.values()] + snapshot.stores
+            # a store that a later one to the same object and field overwrites goes
+            last = {(id(obj), id(descr)): n for n, (obj, descr, _) in enumerate(stores)}
+            snapshot.stores = [store for n, store in enumerate(stores)
+                               if last[id(store[0]), id(store[1])] == n]
+            guard.snapshot = snapshot
+            self.ctx.count("heap_store_past_guard")
 
     def emit(self, op: Op) -> None:
         if op.result is not None:
@@ -146,7 +200,13 @@ class HeapPass(ForwardPass):
         if op.spec.has(Flag.PURE):     # call_pure_*: elidable, writes nothing
             return
         descr = op.descr
+        reads = descr.reads if isinstance(descr, CallDescr) else None
         writes = descr.writes if isinstance(descr, CallDescr) else None
+        if reads is None or writes is None:
+            self.flush(None)
+        else:
+            for name in reads | writes:
+                self.flush(name)
         if writes is None:
             self.forget_all()
             return
@@ -162,6 +222,7 @@ class HeapPass(ForwardPass):
         obj = op.arg(0)
         if self.load(op, self.fields.get(op.descr, {}).get(obj), "getfield"):
             return
+        self.flush(op.descr.name)       # a delayed store to an object that may be obj
         self.emit(op)
         self.fields.setdefault(op.descr, {})[obj] = (op.result, "load")
 
@@ -171,7 +232,14 @@ class HeapPass(ForwardPass):
             if descr.name == op.descr.name:
                 for other in [o for o in cache if not self.distinct(o, obj)]:
                     del cache[other]
-        self.emit(op)
+        if _delayable(op.descr):
+            key = (obj, op.descr)
+            if self.pending.pop(key, None) is not None:
+                self.ctx.count("heap_store_coalesced")
+            self.pending[key] = op
+        else:
+            self.flush(op.descr.name)
+            self.emit(op)
         stored = self.stored(op.arg(1), op)
         if stored is not None:
             self.fields.setdefault(op.descr, {})[obj] = (stored, "store")
@@ -267,7 +335,18 @@ class HeapPass(ForwardPass):
 
     # -- markers -------------------------------------------------------------------
 
+    def optimize_jump(self, op: Op) -> None:
+        if op is self.trace.ops[-1] and self.carried_at is not None:
+            # the jump passes the value of each field the label carries (that is
+            # how export_loads made the argument): its store stays pending across
+            # the label (see the docstring)
+            for key in self.carried.values():
+                if self.pending.pop(key, None) is not None:
+                    self.ctx.count("heap_store_carried")
+        self.default(op)
+
     def optimize_label(self, op: Op) -> None:
+        self.flush(None)
         lengths = dict(self.lengths) if self._lengths_survive(op) else {}
         self.forget_all(keep_immutable=False)
         self.lengths.update(lengths)
@@ -275,6 +354,23 @@ class HeapPass(ForwardPass):
             if isinstance(arg, Box):
                 self.born.setdefault(arg, self.position)
         self.emit(op)
+        carried = self.ctx.loop_state.get(CARRIED_FIELDS)
+        if carried and op.descr is self.trace.ops[-1].descr:
+            # the fields the label carries: their value is the label argument, and
+            # memory may not hold it yet (the body's jump did not store it)
+            self.carried_at = op
+            boxed = _boxed_after(self.trace.ops, op)
+            for k, arg in enumerate(op.args):
+                value = arg
+                if arg not in carried and arg in boxed:    # unbox_label_args ran
+                    value = boxed[arg].result
+                if value not in carried:
+                    continue
+                obj, descr = carried[value]
+                if _delayable(descr):
+                    key = (resolve(obj), descr)
+                    self.carried[k] = key
+                    self.pending[key] = Op("setfield", [key[0], value], descr)
 
     def _lengths_survive(self, label: Op) -> bool:
         """A label is also entered from the end of what follows it (the loop body).
@@ -296,6 +392,25 @@ class HeapPass(ForwardPass):
     def optimize_new_with_vtable(self, op: Op) -> None:
         self.emit(op)
         self.fresh.add(op.result)
+
+
+def _boxed_after(ops: list[Op], label: Op) -> dict[Box, Op]:
+    """The ``box_*`` ops right after ``label`` that box one of its arguments."""
+    start = next(i for i, o in enumerate(ops) if o is label) + 1
+    args = {a for a in label.args if isinstance(a, Box)}
+    boxed = {}
+    for op in ops[start:]:
+        if op.name not in ("box_int", "box_bool", "box_float"):
+            break
+        if resolve(op.args[0]) in args:
+            boxed[resolve(op.args[0])] = op
+    return boxed
+
+
+def _delayable(descr: FieldDescr) -> bool:
+    """Stores that may wait: not those whose effect the trace itself tests at once
+    (a quasi-immutable field invalidates code; ``__class__`` changes guard_class)."""
+    return not descr.quasi_immutable and descr.name != "__class__"
 
 
 def register() -> None:

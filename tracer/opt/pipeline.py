@@ -12,7 +12,7 @@ from typing import Callable
 
 from metajit.tracer.ir import Trace
 from metajit.tracer.opt.base import OptContext, Pass
-from metajit.tracer.opt.unroll import (VIRTUAL_LABEL_ARGS, LabelShapeMismatch, copy_trace,
+from metajit.tracer.opt.unroll import (CARRIED_FIELDS, VIRTUAL_LABEL_ARGS, LabelShapeMismatch, copy_trace,
                                        drop_invariant_label_args, export_loads, peel,
                                        unbox_label_args)
 
@@ -89,10 +89,19 @@ def optimize(trace: Trace, enable_opts: str = "all", ctx: OptContext | None = No
                 ctx.dump(trace, "after-unbox-label-args")
         if changed:
             _run_passes(trace, passes, ctx, "invariant-")
-        if export_loads(trace):
+        carried = export_loads(trace)
+        if carried:
             if ctx.dump is not None:
                 ctx.dump(trace, "after-export-loads")
-            _run_passes(trace, passes, ctx, "exported-")
+            ctx.loop_state[CARRIED_FIELDS] = {arg: (load.args[0], load.descr)
+                                              for arg, load in carried
+                                              if load.name == "getfield"}
+            try:
+                _run_passes(trace, passes, ctx, "exported-")
+                if unbox_label_args(trace):     # the carried fields may be boxed numbers
+                    _run_passes(trace, passes, ctx, "unboxed-")
+            finally:
+                del ctx.loop_state[CARRIED_FIELDS]
     for hook in HOOKS["optimized"]:
         hook(trace)
     return trace

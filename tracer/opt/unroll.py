@@ -30,8 +30,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from metajit.tracer.ir import (ArrayDescr, Box, CallDescr, Const, Flag, FrameSnapshot, Op,
-                               Snapshot, TargetDescr, Trace, Value, Virtual)
+from metajit.tracer.ir import Box, CallDescr, Const, Flag, Op, TargetDescr, Trace, Value
 from metajit.tracer.opt.base import resolve
 
 
@@ -75,7 +74,6 @@ def peel(trace: Trace) -> bool:
 class _Copier:
     def __init__(self, mapping: dict[int, Value]):
         self.mapping = mapping
-        self.virtuals: dict[int, Virtual] = {}
 
     def value(self, value: Value) -> Value:
         value = resolve(value)
@@ -86,27 +84,15 @@ class _Copier:
         if op.result is not None:
             result = Box(op.result.kind, op.result.pyclass)
             self.mapping[id(op.result)] = result
-        snapshot = None
-        if op.snapshot is not None:
-            self.virtuals = {}
-            snapshot = Snapshot([FrameSnapshot(f.code, f.pc, [self.entry(e) for e in f.values],
-                                               f.exc_pending)
-                                 for f in op.snapshot.frames])
+        snapshot = op.snapshot.map_entries(self.value) if op.snapshot is not None else None
         return Op(op.name, [self.value(a) for a in op.args], op.descr, result, snapshot)
-
-    def entry(self, entry):
-        if isinstance(entry, tuple):
-            return (self.entry(entry[0]),) + tuple(entry[1:])
-        if isinstance(entry, Virtual):
-            copy = self.virtuals.get(id(entry))
-            if copy is None:
-                copy = self.virtuals[id(entry)] = Virtual(entry.descr)
-                copy.fields = {k: self.entry(v) for k, v in entry.fields.items()}
-            return copy
-        return self.value(entry)
 
 
 VIRTUAL_LABEL_ARGS = "virtual_label_args"
+# ctx.loop_state key: {body label argument: (object, FieldDescr)} for the fields
+# export_loads carries across the label (the heap pass keeps their stores pending
+# across it)
+CARRIED_FIELDS = "carried_fields"
 
 
 class LabelShapeMismatch(Exception):
@@ -299,13 +285,14 @@ def _clobbers(write, load: Op, offsets: _Offsets) -> bool:
     return not (array is resolve(load.args[0]) and offsets.differ(index, load.args[1]))
 
 
-def export_loads(trace: Trace) -> bool:
+def export_loads(trace: Trace) -> list[tuple[Box, Op]]:
     """Loads of fixed locations at the start of the body become label arguments
-    (see the module's docstring).  True when one did; the passes should run again
-    so that the heap cache answers the loads added before the two jumps."""
+    (see the module's docstring).  Returns the new label arguments with the load
+    each stands for (empty when none did); the passes should run again so that the
+    heap cache answers the loads added before the two jumps."""
     loop = _peeled_loop(trace)
     if loop is None:
-        return False
+        return []
     entry_at, label_at, entry, label, end = loop
     ops = trace.ops
     body = ops[label_at + 1:-1]
@@ -332,14 +319,16 @@ def export_loads(trace: Trace) -> bool:
             if w == "all":
                 break
     if not exported:
-        return False
+        return []
     keep = set(map(id, exported))
     new_body = [op for op in body if id(op) not in keep]
     at_entry, at_end = [], []
+    carried = []
     for load in exported:
         result = load.result
         arg = Box(result.kind, result.pyclass)
         label.args.append(arg)
+        carried.append((arg, load))
         for jump, extra in ((entry, at_entry), (end, at_end)):
             copy = Op(load.name, list(load.args), load.descr,
                       Box(result.kind, result.pyclass))
@@ -347,7 +336,7 @@ def export_loads(trace: Trace) -> bool:
             jump.args.append(copy.result)
         result.forwarded = arg
     trace.ops = (ops[:entry_at] + at_entry + [entry, label] + new_body + at_end + [end])
-    return True
+    return carried
 
 
 def _same_load(a: Op, b: Op) -> bool:

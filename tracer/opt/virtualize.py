@@ -47,8 +47,7 @@ What it does not do yet: virtual arrays.
 """
 from __future__ import annotations
 
-from metajit.tracer.ir import (Box, Const, FieldDescr, FrameSnapshot, Op, SizeDescr, Snapshot,
-                               Value, Virtual)
+from metajit.tracer.ir import Box, Const, FieldDescr, Op, SizeDescr, Snapshot, Value, Virtual
 from metajit.tracer.opt.base import ForwardPass, resolve
 from metajit.tracer.opt.unroll import VIRTUAL_LABEL_ARGS, LabelShapeMismatch
 
@@ -236,33 +235,24 @@ class VirtualizePass(ForwardPass):
         if not any(self.virtual(box) is not None or _boxed(box) is not None
                    for box in snapshot.boxes()):
             return snapshot
-        made: dict = {}     # id(virtual object or recorder's Virtual) -> its entry
+        made: dict[int, Virtual] = {}     # id(virtual object) -> its entry
 
-        def entry(e):
-            if isinstance(e, tuple):
-                return (entry(e[0]),) + tuple(e[1:])
-            if isinstance(e, Virtual):
-                copy = made.get(id(e))
-                if copy is None:
-                    copy = made[id(e)] = Virtual(e.descr)
-                    copy.fields = {k: entry(v) for k, v in e.fields.items()}
-                return copy
-            boxing = _boxed(e)
+        def value_of(value: Value):
+            boxing = _boxed(value)
             if boxing is not None:
                 self.ctx.count("virtualize.snapshot_unboxed")
                 number = resolve(boxing.args[0])
                 return (number, True) if boxing.name == "box_bool" else number
-            obj = self.virtual(e)
+            obj = self.virtual(value)
             if obj is None:
-                return e
+                return value
             copy = made.get(id(obj))
             if copy is None:
                 copy = made[id(obj)] = Virtual(obj.op.descr)
-                copy.fields = {k: entry(v) for k, v in obj.fields.items()}
+                copy.fields = {k: value_of(v) for k, v in obj.fields.items()}
             return copy
 
-        return Snapshot([FrameSnapshot(f.code, f.pc, [entry(e) for e in f.values],
-                                       f.exc_pending) for f in snapshot.frames])
+        return snapshot.map_entries(value_of)
 
 
 def _boxed(value: Value) -> Op | None:
