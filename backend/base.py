@@ -51,15 +51,40 @@ class CompiledUnit:
     def changed(self) -> None:
         """Called after a bridge attaches; a backend regenerates what it must."""
 
+    def bridge_runs_on(self, guard: Op) -> str:
+        """The backend that runs the bridge attached to ``guard``."""
+        return self.backend_name
 
-def get_backend(name: str):
-    """The ``compile(trace) -> CompiledUnit`` function of a backend by name."""
+
+def native_available() -> bool:
+    """llvmlite and numba can be imported (without importing them)."""
+    import importlib.util
+    return all(importlib.util.find_spec(m) is not None for m in ("llvmlite", "numba"))
+
+
+def get_backend(name: str, native_threshold: int | None = None,
+                max_code_mb: float | None = None):
+    """The ``compile(trace) -> CompiledUnit`` function of a backend by name.
+
+    ``native``: native code where the trace is eligible, else the Python backend
+    (the unit's ``native_reason`` says why).  ``auto``: the Python backend first,
+    native code once a unit has run ``native_threshold`` times (when llvmlite and
+    numba are installed).  Past ``max_code_mb`` of native code, new units stay on
+    Python."""
     if name == "reference":
         from metajit.backend.reference import compile_unit
         return compile_unit
-    if name in ("python", "auto"):
+    if name == "python" or (name == "auto" and not native_available()):
         from metajit.backend.pysource import compile_unit
         return compile_unit
     if name == "native":
-        raise NotImplementedError("the native backend is not available yet: use --backend python")
+        import functools
+        from metajit.backend.native import compile_unit_or_python
+        if max_code_mb is None:
+            return compile_unit_or_python
+        return functools.partial(compile_unit_or_python, max_code_mb=max_code_mb)
+    if name == "auto":
+        from metajit.backend.native import tiered_compile
+        return tiered_compile(100 if native_threshold is None else native_threshold,
+                              max_code_mb)
     raise ValueError(f"unknown backend {name!r}: choose reference, python, native or auto")

@@ -31,9 +31,12 @@ class Stats:
     compiled_iterations: int = 0    # loop iterations run in compiled code
     backend_counts: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     rule_counts: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    native_ineligible: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    native: dict = dataclasses.field(default_factory=dict)    # filled by as_json
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        self.native = native_counters()
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             if isinstance(value, collections.Counter):
@@ -54,6 +57,10 @@ class Stats:
             "metajit summary",
             f"  loops compiled      {self.loops:>10}   bridges {self.bridges}",
             f"  backends            {dict(self.backend_counts) or '-'}",
+        ]
+        for reason, count in self.native_ineligible.most_common(5):
+            lines.append(f"      {count:>6} x not native: {reason}")
+        lines += [
             f"  aborted traces      {aborts:>10}   blacklisted keys {self.blacklisted}",
         ]
         for reason, count in self.aborts.most_common(5):
@@ -71,6 +78,19 @@ class Stats:
         return "\n".join(lines)
 
 
+def native_counters() -> dict[str, Any]:
+    """The native backend's counters (compiles, compile seconds, recompiles, ticks,
+    bridge runs on Python, promotions, code bytes) when it was used."""
+    import sys
+    native = sys.modules.get("metajit.backend.native")
+    if native is None:
+        return {}
+    out = {k: (round(v, 6) if isinstance(v, float) else v)
+           for k, v in sorted(native.COUNTERS.items())}
+    out["code_bytes"] = native.llvm.code_bytes()
+    return out
+
+
 _stats = Stats()
 
 
@@ -81,6 +101,10 @@ def get_stats() -> Stats:
 def reset_stats() -> Stats:
     global _stats
     _stats = Stats()
+    import sys
+    native = sys.modules.get("metajit.backend.native")
+    if native is not None:
+        native.COUNTERS.clear()
     return _stats
 
 

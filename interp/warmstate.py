@@ -48,6 +48,16 @@ def threshold_changed(driver=None) -> None:
             state.threshold_changed()
 
 
+def _count_backend_change(old: str, new: str, reason: str | None) -> None:
+    """A tiered unit went native (or found it cannot): the counts follow."""
+    stats = get_stats()
+    if new != old:
+        stats.backend_counts[old] -= 1
+        stats.backend_counts[new] += 1
+    if reason is not None:
+        stats.native_ineligible[reason] += 1
+
+
 class Cell:
     """The counter of one raw green key, and the loops compiled for it (by typed key:
     the raw key counts ``1``, ``1.0`` and ``True`` together)."""
@@ -417,16 +427,23 @@ class WarmState:
         stats.time_optimizing += t1 - t0
         stats.optimized_ops += len(trace.ops)
         self._dump(trace, "optimized")
-        backend = get_config().backend
-        if backend == "auto":
-            backend = "python"
         if guard is not None:
             unit.attach_bridge(guard, trace)
             result = unit
+            backend = unit.bridge_runs_on(guard)
+            reason = getattr(unit, "bridge_reason", {}).get(id(guard))
         else:
-            result = get_backend(backend)(trace)
+            result = get_backend(get_config().backend,
+                                 native_threshold=self.params_get("native_threshold"),
+                                 max_code_mb=self.params_get("max_code_mb"))(trace)
+            backend = result.backend_name
+            reason = getattr(result, "native_reason", None)
+            if hasattr(result, "on_backend_change"):
+                result.on_backend_change = _count_backend_change
         stats.time_compiling += time.perf_counter() - t1
         stats.backend_counts[backend] += 1
+        if reason is not None:
+            stats.native_ineligible[reason] += 1
         return result
 
     @staticmethod

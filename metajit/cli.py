@@ -84,7 +84,8 @@ def _build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     run.add_argument("--backend", choices=BACKENDS, default="auto",
                      help="where compiled loops run: reference (the trace interpreter, slow, "
                           "for testing), python (generated Python source), native (LLVM), "
-                          "auto (the best available; currently python). Default: auto")
+                          "auto (Python first, native once a loop stays hot; python when "
+                          "llvmlite and numba are missing). Default: auto")
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                      help="set a JIT parameter, e.g. threshold=200 (repeatable)")
     run.add_argument("--stats", action="store_true",
@@ -143,10 +144,8 @@ def _parse_params(pairs: list[str]) -> dict:
 
 
 def _native_available() -> bool:
-    try:
-        return importlib.util.find_spec("metajit.backend.native") is not None
-    except ImportError:
-        return False
+    from metajit.backend.base import native_available
+    return native_available()
 
 
 def _run(ns: argparse.Namespace) -> int:
@@ -155,7 +154,8 @@ def _run(ns: argparse.Namespace) -> int:
     from metajit.languages import LanguageError, find_language
 
     if ns.backend == "native" and not _native_available():
-        raise UsageError("the native backend is not available yet: use --backend python")
+        raise UsageError("the native backend needs llvmlite and numba: install them, "
+                         "or use --backend python")
     params = _parse_params(ns.param)
     if not os.path.exists(ns.program):
         raise UsageError(f"no such file: {ns.program}")

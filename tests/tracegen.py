@@ -148,8 +148,9 @@ class LoopCase(NamedTuple):
 class _Builder:
     """Builds one loop op by op, running its first iteration concretely alongside."""
 
-    def __init__(self, draw, inputs: list, tags: list[str]):
+    def __init__(self, draw, inputs: list, tags: list[str], native_only: bool = False):
         self.draw = draw
+        self.native_only = native_only
         self.trace = Trace([], [], "generated")
         self.ops = self.trace.ops
         self.pools: dict[str, list[Box]] = {tag: [] for tag in KIND_OF_TAG}
@@ -529,6 +530,10 @@ class _Builder:
         ("array_length", ("array",), 1), ("call_pure", (), 1),
     ]
 
+    # what native code cannot run: objects' fields, lists, calls, (un)boxing
+    NOT_NATIVE = frozenset({"get_field", "set_field", "new_cell", "call_with_effects",
+                            "call_pure", "boxing", "unboxing"})
+
     def available(self, needs) -> bool:
         for need in needs:
             if need == "ref":
@@ -556,7 +561,8 @@ class _Builder:
             if step == steps:
                 break
             family = self.choose([name for name, needs, weight in self.FAMILIES
-                                  if self.available(needs) for _ in range(weight)])
+                                  if self.available(needs) for _ in range(weight)
+                                  if not (self.native_only and name in self.NOT_NATIVE)])
             getattr(self, family)()
         jump_args = [self.next_counter]
         for tag, box in zip(self.tags[1:], self.trace.inputargs[1:]):
@@ -597,11 +603,13 @@ def _payload(draw, cells: list) -> Any:
 
 
 @st.composite
-def traces_with_inputs(draw) -> LoopCase:
-    """A valid loop trace and the inputs to enter it with (see the module docstring)."""
+def traces_with_inputs(draw, native_only: bool = False) -> LoopCase:
+    """A valid loop trace and the inputs to enter it with (see the module docstring).
+    ``native_only``: only what the native backend runs (ints, floats, bools,
+    bytearrays, references carried but not looked into)."""
     tags = [INT]
     inputs: list = [draw(st.integers(1, 5))]       # the countdown
-    n_cells = draw(st.integers(0, 2))
+    n_cells = 0 if native_only else draw(st.integers(0, 2))
     cells = [Cell() for _ in range(n_cells)]
     for _ in range(draw(st.integers(1, 3))):
         tags.append(INT)
@@ -620,7 +628,7 @@ def traces_with_inputs(draw) -> LoopCase:
     if draw(st.booleans()):
         arrays.append(bytearray(draw(st.binary(min_size=draw(st.sampled_from([1, 1, 1, 0])),
                                                max_size=6))))
-    if draw(st.booleans()):
+    if not native_only and draw(st.booleans()):
         size = draw(st.integers(1, 5) | st.just(0))
         arrays.append([_payload(draw, cells) for _ in range(size)])
     for _ in range(draw(st.integers(0, 3)) if arrays else 0):   # slots may alias one array
@@ -630,7 +638,7 @@ def traces_with_inputs(draw) -> LoopCase:
     for _ in range(draw(st.integers(0, 2))):
         tags.append(OBJ)
         inputs.append(_payload(draw, cells))
-    trace = _Builder(draw, inputs, tags).build()
+    trace = _Builder(draw, inputs, tags, native_only).build()
     return LoopCase(trace, inputs)
 
 

@@ -1,0 +1,877 @@
+"""The native backend: a loop and the bridges attached to it as one LLVM function.
+
+``eligible(trace)`` says whether native code can run a trace (None) or why not (a
+reason the stats count); ``compile_unit(trace)`` builds a ``NativeUnit`` or raises
+``Ineligible``; ``compile_unit_or_python(trace)`` falls back to the Python-source
+backend, the unit then carrying ``native_reason``.
+
+A ``NativeUnit`` runs like a ``PySourceUnit`` (same ``ExitResult``\\ s, same
+failargs, same classes of values): the Python side builds the run's object table
+and fills the slot array (``backend.lowering`` describes both), enters the code
+through the trampoline, and reads the exit back.  Leaving at a tick (every
+``TICK_INTERVAL`` jumps) re-enters at once, after Python had its chance to run
+signal handlers.
+
+Bridges.  An eligible bridge is inlined into the unit's function, which is then
+recompiled; after ``MAX_RECOMPILES`` recompiles (or for a bridge native code cannot
+run) the bridge runs on the Python-source backend: the native code exits at its
+guard and ``run()`` continues in the bridge, and back in native code when the
+bridge jumps to the unit's first label.
+"""
+from __future__ import annotations
+
+import collections
+import ctypes
+import time
+
+from metajit.backend import llvm
+from metajit.backend.base import CompiledUnit, ExitResult
+from metajit.backend.lowering import (BOXES, CONTROL, DECLARATIONS, FLOAT_DIVMOD,
+                                      H_ITERATIONS, H_INVALIDATED, H_STATE, INELIGIBLE,
+                                      LOWERINGS, STORAGES, TICK, TICK_INTERVAL,
+                                      ConstantTable, Emitter, Exit, LoweringError, llvm_type,
+                                      resolve)
+from metajit.tracer.ir import Box, Const, Op, TargetDescr, Trace, failargs
+
+MAX_RECOMPILES = 8     # recompiles of one unit for bridges; later bridges run on Python
+
+# Process-wide counters (the JIT's stats show them): native compiles and their
+# seconds, recompiles for bridges, ticks, runs of bridges on Python, promotions of
+# tiered units, code size.
+COUNTERS: collections.Counter = collections.Counter()
+NATIVE_STORAGES = frozenset({"bytearray"})   # buffers the run glue describes
+_BYTEARRAY_START = 40  # offsetof(PyByteArrayObject, ob_start), checked below
+
+
+class Ineligible(Exception):
+    """Native code cannot run this trace; ``reason`` says why."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _bytearray_address_reader():
+    """``address(b)``: the data address of a bytearray, read from the object (a
+    buffer export would block resizing).  Checked once against ctypes."""
+    probe = bytearray(b"xyz0123")
+    del probe[:2]           # ob_start moves past ob_bytes
+    read = ctypes.c_size_t.from_address
+    expected = ctypes.addressof((ctypes.c_char * len(probe)).from_buffer(probe))
+    if read(id(probe) + _BYTEARRAY_START).value != expected:
+        return lambda b: ctypes.addressof((ctypes.c_char * len(b)).from_buffer(b)) if b else 0
+    return lambda b: read(id(b) + _BYTEARRAY_START).value
+
+
+_bytearray_address = _bytearray_address_reader()
+
+
+# --- eligibility ---------------------------------------------------------------------
+
+def _op_reason(op: Op) -> str | None:
+    name = op.name
+    if name in INELIGIBLE:
+        return INELIGIBLE[name]
+    if name not in LOWERINGS and name not in CONTROL:
+        return f"no native lowering for {name}"
+    if name in ("getarrayitem_i", "getarrayitem_f", "setarrayitem_i", "setarrayitem_f",
+                "arraylen"):
+        storage = getattr(op.descr, "storage", None)
+        if storage not in NATIVE_STORAGES:
+            return f"{storage} storage"
+    if name == "guard_value" and op.args[0].kind == "r" and not isinstance(op.args[1], Const):
+        return "guard_value on two references"
+    return None
+
+
+def eligible(trace: Trace, bridges: dict | None = None) -> str | None:
+    """None when native code can run ``trace`` (and ``bridges``, id(guard) -> trace),
+    else the reason it cannot."""
+    traces = [trace] + list((bridges or {}).values())
+    boxed: set[int] = set()
+    for t in traces:
+        for op in t.ops:
+            reason = _op_reason(op)
+            if reason is not None:
+                return reason
+            if op.name in BOXES:
+                boxed.add(id(op.result))
+    if boxed:
+        # a boxed value has no object natively: it may only leave the unit
+        labels = {id(op.descr) for t in traces for op in t.ops if op.name == "label"}
+        for t in traces:
+            for op in t.ops:
+                if op.name == "finish" or (op.name == "jump" and id(op.descr) not in labels):
+                    continue
+                for a in op.args:
+                    if isinstance(a, Box) and id(a.find()) in boxed:
+                        return f"a boxed value used by {op.name}"
+    return None
+
+
+_UNSET = object()
+BOOL_RESULTS = frozenset({"int_lt", "int_le", "int_eq", "int_ne", "int_gt", "int_ge",
+                          "uint_lt", "uint_ge", "int_is_true", "int_is_zero", "int_to_bool",
+                          "float_lt", "float_le", "float_eq", "float_ne", "float_gt",
+                          "float_ge", "float_is_true", "ptr_eq", "ptr_ne"})
+BOOL_PRESERVING = frozenset({"int_and", "int_or", "int_xor"})
+
+
+def _result_class(opname: str, args: list):
+    """Python's class for an int op's result (bool & bool is a bool); None when an
+    argument's class varies, _UNSET while an argument is still unknown."""
+    if opname in BOOL_RESULTS:
+        return bool
+    if opname in BOOL_PRESERVING or opname == "same_as_i":
+        if any(a is _UNSET for a in args):
+            return _UNSET
+        if any(a is None for a in args):
+            return None
+        return bool if all(a is bool for a in args) else int
+    return int
+
+
+# --- layout: the traces of a unit, its labels, states and liveness ---------------------
+
+class _Layout:
+    """The traces compiled into one function and what the emitter needs to know
+    about them before it starts: aliases of bridge inputs, labels, the states a
+    run may start in and the values live at each."""
+
+    def __init__(self, trace: Trace, bridges: dict):
+        self.trace = trace
+        self.traces = [trace]
+        self.bridge_of: dict[int, int] = {}   # id(guard) -> index in traces
+        self.alias: dict[int, Box] = {}
+        work = [trace]
+        while work:
+            t = work.pop()
+            for op in t.ops:
+                bridge = bridges.get(id(op)) if op.is_guard() else None
+                if bridge is not None:
+                    live = failargs(op)
+                    if len(live) != len(bridge.inputargs):
+                        raise ValueError(f"bridge {bridge.name!r} takes {len(bridge.inputargs)} "
+                                         f"inputs, its guard {op.name} has {len(live)} failargs")
+                    for box, value in zip(bridge.inputargs, live):
+                        self.alias[id(box)] = value
+                    self.bridge_of[id(op)] = len(self.traces)
+                    self.traces.append(bridge)
+                    work.append(bridge)
+        self.labels: dict[int, tuple[int, int]] = {}   # id(descr) -> (trace, position)
+        for n, t in enumerate(self.traces):
+            for pos, op in enumerate(t.ops):
+                if op.name == "label" and op.descr is not None:
+                    if id(op.descr) in self.labels:
+                        raise ValueError(f"label {op.descr.describe()} appears twice in one unit")
+                    self.labels[id(op.descr)] = (n, pos)
+        self.live_in = self._liveness()
+        self.classes = self._int_classes()
+        # states: 0 is the unit's start; then every label a jump goes to
+        targets = []
+        for t in self.traces:
+            for op in t.ops:
+                if op.name == "jump" and id(op.descr) in self.labels and op.descr not in targets:
+                    targets.append(op.descr)
+        self.state_of = {id(d): n + 1 for n, d in enumerate(targets)}
+        self.state_labels = targets
+
+    def resolve(self, value):
+        return resolve(value, self.alias)
+
+    def boxes(self, values) -> list:
+        out = []
+        for v in values:
+            v = self.resolve(v)
+            if isinstance(v, Box):
+                out.append(v)
+        return out
+
+    def label_op(self, descr) -> Op:
+        n, pos = self.labels[id(descr)]
+        return self.traces[n].ops[pos]
+
+    def _int_classes(self) -> dict[int, type | None]:
+        """The Python class (int or bool) of every int value, from the inputs'
+        classes and what each op gives, joined over the jumps to each label, to a
+        fixed point; None where it varies (the exits cannot say which)."""
+        classes: dict[int, type | None] = {}
+
+        def class_of(value):
+            value = self.resolve(value)
+            if isinstance(value, Const):
+                return type(value.value)
+            return classes.get(id(value), _UNSET)
+
+        def join(box, cls) -> bool:
+            if cls is _UNSET:
+                return False
+            old = classes.get(id(box), _UNSET)
+            new = cls if old is _UNSET or old is cls else None
+            if new is not old:
+                classes[id(box)] = new
+                return True
+            return False
+
+        for box in self.trace.inputargs:
+            if box.kind == "i":
+                classes[id(box)] = box.pyclass if box.pyclass in (int, bool) else int
+        changed = True
+        while changed:
+            changed = False
+            first = self.trace.ops[0]
+            moves = [zip(first.args, self.trace.inputargs)]
+            for t in self.traces:
+                for op in t.ops:
+                    if op.name == "jump" and id(op.descr) in self.labels:
+                        moves.append(zip(self.label_op(op.descr).args, op.args))
+                    elif op.result is not None and op.result.kind == "i":
+                        result = self.resolve(op.result)
+                        if isinstance(result, Box):
+                            args = [class_of(a) for a in op.args]
+                            changed |= join(result, _result_class(op.name, args))
+            for pairs in moves:
+                for dst, src in pairs:
+                    dst = self.resolve(dst)
+                    if isinstance(dst, Box) and dst.kind == "i":
+                        changed |= join(dst, class_of(src))
+        return classes
+
+    def _blocks(self):
+        """(trace index, start, end) of straight code: a block starts at a trace's
+        start and at each label."""
+        blocks = []
+        for n, t in enumerate(self.traces):
+            start = 0
+            for pos, op in enumerate(t.ops):
+                if op.name == "label" and pos > start:
+                    blocks.append((n, start, pos))
+                    start = pos
+            blocks.append((n, start, len(t.ops)))
+        return blocks
+
+    def _liveness(self) -> dict[int, list]:
+        """Backward liveness over the blocks, to a fixed point; returns for each
+        label (by id of its descr) the values live there, in a stable order."""
+        blocks = self._blocks()
+        index_of = {(n, s): k for k, (n, s, _) in enumerate(blocks)}
+        live_in: list[dict] = [dict() for _ in blocks]    # ordered sets (dicts)
+        changed = True
+        while changed:
+            changed = False
+            for k in range(len(blocks) - 1, -1, -1):
+                n, start, end = blocks[k]
+                ops = self.traces[n].ops
+                live: dict = {}
+                if end < len(ops):      # falls into the label at ``end``
+                    live = dict(live_in[index_of[(n, end)]])
+                for op in reversed(ops[start:end]):
+                    name = op.name
+                    if name == "jump":
+                        live = {}
+                        if id(op.descr) in self.labels:
+                            tn, tpos = self.labels[id(op.descr)]
+                            target = self.traces[tn].ops[tpos]
+                            defined = {id(b) for b in self.boxes(target.args)}
+                            live = {i: b for i, b in live_in[index_of[(tn, tpos)]].items()
+                                    if i not in defined}
+                        for b in self.boxes(op.args):
+                            live[id(b)] = b
+                        continue
+                    if name == "finish":
+                        live = {id(b): b for b in self.boxes(op.args)}
+                        continue
+                    if name == "label":
+                        for b in self.boxes(op.args):
+                            live[id(b)] = b
+                        continue
+                    if op.result is not None:
+                        live.pop(id(self.resolve(op.result)), None)
+                    if op.is_guard():
+                        bridge = self.bridge_of.get(id(op))
+                        if bridge is not None:
+                            live.update(live_in[index_of[(bridge, 0)]])
+                        else:
+                            for b in self.boxes(failargs(op)):
+                                live[id(b)] = b
+                    for b in self.boxes(op.args):
+                        live[id(b)] = b
+                if live.keys() != live_in[k].keys():
+                    live_in[k] = live
+                    changed = True
+        out = {}
+        for descr_id, (n, pos) in self.labels.items():
+            out[descr_id] = list(live_in[index_of[(n, pos)]].values())
+        return out
+
+
+# --- emission --------------------------------------------------------------------------
+
+class _UnitEmitter(Emitter):
+    """Walks a unit's traces and writes its function."""
+
+    def __init__(self, layout: _Layout, constants: ConstantTable, table_size: int):
+        super().__init__(constants, table_size)
+        self.layout = layout
+        self.alias = layout.alias
+        self.pending: list[int] = []       # traces (bridges) still to emit
+        self.label_blocks = {d: f"label{k}" for k, d in enumerate(layout.labels)}
+        self.bridge_blocks = {}
+
+    def int_class(self, box: Box):
+        return self.layout.classes.get(id(box), int)
+
+    def lower_guard(self, op: Op, fails: str) -> None:
+        bridge = self.layout.bridge_of.get(id(op))
+        if bridge is None:
+            self.fail_branch(fails, lambda: self.exit_with(Exit(op), failargs(op)))
+            return
+        block = self.bridge_blocks.get(bridge)
+        if block is None:
+            block = self.bridge_blocks[bridge] = f"bridge{bridge}"
+            self.pending.append(bridge)
+        self.fail_branch(fails, lambda: self.terminate(f"br label %{block}"))
+
+    def generate(self, symbol: str, entry_layouts: list) -> str:
+        layout = self.layout
+        body_start = len(self.lines)
+        self._emit_trace(0)
+        while self.pending:
+            n = self.pending.pop()
+            self.lines.append(f"{self.bridge_blocks[n]}:")
+            self.terminated = False
+            self._emit_trace(n)
+        body = self.lines[body_start:]
+        self.lines = []
+        # the entry: allocas, counters, and the dispatch on the state to start in
+        self.lines.append("entry:")
+        self.emit("%iterations = alloca i64")
+        self.emit("%tick = alloca i64")
+        allocas_at = len(self.lines)
+        self.emit("store i64 0, ptr %iterations")
+        self.emit(f"store i64 {TICK_INTERVAL}, ptr %tick")
+        state = self.load_slot(H_STATE)
+        cases = " ".join(f"i64 {k}, label %state{k}" for k in range(1, len(entry_layouts)))
+        self.terminate(f"switch i64 {state}, label %state0 [{cases}]")
+        for k, values in enumerate(entry_layouts):
+            self.lines.append(f"state{k}:")
+            self.terminated = False
+            for slot, box in enumerate(values):
+                raw = self.load_slot(self.values_base + slot)
+                rep = self.rep_of(box)
+                if rep == "f":
+                    t = self.tmp()
+                    self.emit(f"{t} = bitcast i64 {raw} to double")
+                    raw = t
+                self.store(box, raw)
+            if k == 0:
+                first = layout.trace.ops[0]
+                self._moves(first.args, layout.trace.inputargs)
+                self.terminate(f"br label %{self.label_blocks[id(first.descr)]}")
+            else:
+                descr = layout.state_labels[k - 1]
+                self.terminate(f"br label %{self.label_blocks[id(descr)]}")
+        allocas = [f"  {name} = alloca {llvm_type(self.rep_of(self.alloca_boxes[key]))}"
+                   for key, name in self.allocas.items()]
+        self.lines[allocas_at:allocas_at] = allocas
+        text = [DECLARATIONS]
+        if self.needs_divmod:
+            text.append(FLOAT_DIVMOD)
+        text.append(f"define i64 @{symbol}(ptr noalias %slots) {{")
+        text.extend(self.lines)
+        text.extend(body)
+        text.append("}")
+        text.append("!0 = !{!\"branch_weights\", i32 1, i32 100000}")
+        return "\n".join(text) + "\n"
+
+    def rep_of(self, box) -> str:
+        box = self.resolve(box)
+        if isinstance(box, Const):
+            return box.kind
+        rep = self.reps.get(id(box))
+        if rep is None:
+            rep = box.kind
+            op = box.op
+            if op is not None and op.name in BOXES:
+                rep = BOXES[op.name]
+            self.reps[id(box)] = rep
+        return rep
+
+    def _moves(self, dsts, srcs) -> None:
+        """A parallel move: every source is loaded before any store."""
+        pairs = []
+        for dst, src in zip(dsts, srcs):
+            dst, src = self.resolve(dst), self.resolve(src)
+            if isinstance(dst, Box) and dst is not src:
+                pairs.append((dst, self.load(src)))
+        for dst, operand in pairs:
+            self.store(dst, operand)
+
+    def _emit_trace(self, n: int) -> None:
+        ops = self.layout.traces[n].ops
+        for op in ops:
+            name = op.name
+            if name == "label":
+                self.start_block(self.label_blocks[id(op.descr)])
+                continue
+            if self.terminated:
+                self.lines.append(f"{self.block_name('dead')}:")
+                self.terminated = False
+            if name == "jump":
+                self._jump(op)
+            elif name == "finish":
+                self.exit_with(Exit(None, op.descr), op.args)
+            else:
+                lower = LOWERINGS.get(name)
+                if lower is None:
+                    raise LoweringError(f"no native lowering for {name}")
+                lower(self, op)
+        if not self.terminated:
+            raise LoweringError(f"trace {self.layout.traces[n].name!r} does not end "
+                                f"with jump or finish")
+
+    def _jump(self, op: Op) -> None:
+        layout = self.layout
+        if id(op.descr) not in layout.labels:
+            self.exit_with(Exit(None, op.descr), op.args)
+            return
+        target = layout.label_op(op.descr)
+        if len(target.args) != len(op.args):
+            raise ValueError(f"jump to {op.descr.describe()} passes {len(op.args)} values, "
+                             f"the label takes {len(target.args)}")
+        self._moves(target.args, op.args)
+        count = self.tmp()
+        self.emit(f"{count} = load i64, ptr %iterations")
+        bumped = self.op2("add", "i64", count, "1")
+        self.emit(f"store i64 {bumped}, ptr %iterations")
+        tick = self.tmp()
+        self.emit(f"{tick} = load i64, ptr %tick")
+        left = self.op2("sub", "i64", tick, "1")
+        self.emit(f"store i64 {left}, ptr %tick")
+        due = self.op2("icmp eq", "i64", left, "0")
+        state = layout.state_of[id(op.descr)]
+        live = layout.live_in[id(op.descr)]
+
+        def tick_exit():
+            for k, box in enumerate(live):
+                self.store_slot(self.values_base + k, self.load(box), self.rep_of(box))
+            self.store_slot(H_STATE, str(state))
+            self.store_slot(H_ITERATIONS, bumped)
+            self.terminate(f"ret i64 {TICK}")
+
+        self.fail_branch(due, tick_exit)
+        self.terminate(f"br label %{self.label_blocks[id(op.descr)]}")
+
+
+# --- units -------------------------------------------------------------------------------
+
+_DEFAULT = object()
+
+
+class NativeUnit(CompiledUnit):
+    """A loop and the bridges inlined into it, compiled to one native function."""
+    backend_name = "native"
+
+    def __init__(self, trace: Trace, bridges: dict | None = None, level: str = "cheap"):
+        super().__init__(trace)
+        self.invalidated = False
+        self.level = level
+        self.native_bridges: dict[int, Trace] = {}
+        self.python_bridges: dict[int, CompiledUnit] = {}
+        self.python_guard_owner: dict[int, CompiledUnit] = {}
+        self.bridge_backend: dict[int, str] = {}   # id(guard) -> where its bridge runs
+        self.bridge_reason: dict[int, str] = {}    # id(guard) -> why not natively
+        self.compiles = 0
+        self.recompiles = 0
+        self.compile_seconds = 0.0
+        self.ticks = 0
+        self.python_runs = 0
+        self.entries = 0
+        self._pool: list = []
+        self._twin = None
+        self._twin_bridges = 0
+        self._build()
+        if bridges:
+            self._adopt(bridges)
+
+    # --- compiling ---
+    def _build(self) -> None:
+        import numpy as np
+        reason = eligible(self.trace, self.native_bridges)
+        if reason is not None:
+            raise Ineligible(reason)
+        t0 = time.perf_counter()
+        layout = _Layout(self.trace, self.native_bridges)
+        constants = ConstantTable()
+        for t in layout.traces:
+            for op in t.ops:
+                for a in op.args:
+                    if isinstance(a, Box):
+                        a = a.find()
+                    if isinstance(a, Const) and a.kind == "r":
+                        constants.index(a.value)
+        entry_layouts = [list(self.trace.inputargs)] + \
+            [layout.live_in[id(d)] for d in layout.state_labels]
+        most_refs = max(sum(1 for b in values if b.kind == "r") for values in entry_layouts)
+        table_size = len(constants.objects) + most_refs
+        emitter = _UnitEmitter(layout, constants, table_size)
+        symbol = llvm.unique_symbol(f"unit_{self.trace.name}")
+        ir_text = emitter.generate(symbol, entry_layouts)
+        for exit in emitter.exits:
+            if any(rep == "i" and cls is None for rep, cls, _ in exit.values):
+                raise Ineligible("an int that is a bool on some iterations leaves the unit")
+        self.address, seconds = llvm.compile_ir(ir_text, symbol, self.level)
+        self.ir = ir_text
+        self.layout = layout
+        self.exits = emitter.exits
+        self.constants = constants
+        self.entry_layouts = [[emitter.rep_of(b) for b in values] for values in entry_layouts]
+        self.entry_classes = [[layout.classes.get(id(b)) if b.kind == "i" else None
+                               for b in values] for values in entry_layouts]
+        self.classes_base = emitter.classes_base
+        self.buffers_base = emitter.buffers_base
+        self.values_base = emitter.values_base
+        width = max([len(e.values) for e in self.exits] + [len(v) for v in entry_layouts] + [1])
+        self.nslots = self.values_base + width
+        self._pool = []
+        self._class_index = {id(o): k for k, o in enumerate(constants.objects)
+                             if isinstance(o, type)}
+        # the constants' classes never change: written once per slot array
+        self._template = np.zeros(self.nslots, dtype=np.int64)
+        for k, obj in enumerate(constants.objects):
+            self._template[self.classes_base + k] = self._class_index.get(id(type(obj)), -1)
+        self._const_buffers = [k for k, o in enumerate(constants.objects)
+                               if type(o) is bytearray]
+        self.compiles += 1
+        self.compile_seconds += time.perf_counter() - t0
+        COUNTERS["compiles"] += 1
+        COUNTERS["compile_seconds"] += time.perf_counter() - t0
+        self.llvm_seconds = seconds
+
+    def attach_bridge(self, guard: Op, bridge: Trace) -> None:
+        self.bridges[id(guard)] = bridge
+        owner = self.python_guard_owner.get(id(guard))
+        if owner is not None:       # a guard of a bridge that runs on Python
+            owner.attach_bridge(guard, bridge)
+            self._own_guards(owner, bridge)
+            self.bridge_backend[id(guard)] = "python"
+            return
+        reason = eligible(bridge)
+        if reason is None and self.recompiles >= MAX_RECOMPILES:
+            reason = f"more than {MAX_RECOMPILES} recompiles of one unit"
+        if reason is None:
+            self.native_bridges[id(guard)] = bridge
+            try:
+                self._build()
+                self.recompiles += 1
+                COUNTERS["recompiles"] += 1
+                self.bridge_backend[id(guard)] = "native"
+                return
+            except Ineligible as exc:
+                reason = exc.reason
+                del self.native_bridges[id(guard)]
+                self._build()
+        self._python_bridge(id(guard), bridge, reason)
+
+    def _adopt(self, bridges: dict) -> None:
+        """Take over the bridges of a unit compiled before (id(guard) -> trace, in
+        the order they were attached), compiling once."""
+        native_ids = []
+        for gid, bridge in bridges.items():
+            self.bridges[gid] = bridge
+            owner = self.python_guard_owner.get(gid)
+            if owner is not None:
+                owner.bridges[gid] = bridge
+                owner.changed()
+                self._own_guards(owner, bridge)
+                self.bridge_backend[gid] = "python"
+                continue
+            reason = eligible(bridge)
+            if reason is None:
+                self.native_bridges[gid] = bridge
+                native_ids.append(gid)
+            else:
+                self._python_bridge(gid, bridge, reason)
+        if native_ids:
+            try:
+                self._build()
+            except Ineligible as exc:
+                for gid in native_ids:
+                    del self.native_bridges[gid]
+                self._build()
+                for gid in native_ids:
+                    self._python_bridge(gid, bridges[gid], exc.reason)
+                return
+            for gid in native_ids:
+                self.bridge_backend[gid] = "native"
+
+    def _python_bridge(self, gid: int, bridge: Trace, reason: str) -> None:
+        from metajit.backend.pysource import compile_unit as python_unit
+        start = TargetDescr(f"{bridge.name}.start")
+        wrapped = Trace(bridge.inputargs, [Op("label", list(bridge.inputargs), start)]
+                        + bridge.ops, bridge.name)
+        wrapped.names, wrapped.objects = bridge.names, bridge.objects
+        unit = python_unit(wrapped)
+        self.python_bridges[gid] = unit
+        self.bridge_backend[gid] = "python"
+        self.bridge_reason[gid] = reason
+        self._own_guards(unit, bridge)
+
+    def _own_guards(self, unit, trace: Trace) -> None:
+        for op in trace.ops:
+            if op.is_guard():
+                self.python_guard_owner[id(op)] = unit
+
+    # --- running ---
+    def _slots(self):
+        if self._pool:
+            return self._pool.pop()
+        return self._template.copy()
+
+    def _fill(self, slots, state: int, values: list) -> tuple[list, dict]:
+        """Write a state's values into ``slots``; returns the run's object table."""
+        table = list(self.constants.objects)
+        index = dict(self.constants.indexes)
+        base = self.values_base
+        fview = None
+        classes = self.entry_classes[state]
+        for k, (rep, value) in enumerate(zip(self.entry_layouts[state], values)):
+            if classes[k] is not None and type(value) is not classes[k]:
+                raise _ClassMismatch
+            if rep == "r":
+                key = id(value)
+                n = index.get(key)
+                if n is None:
+                    n = index[key] = len(table)
+                    table.append(value)
+                    self._describe(slots, n, value)
+                slots[base + k] = n
+            elif rep == "f":
+                if fview is None:
+                    import numpy as np
+                    fview = slots.view(np.float64)
+                fview[base + k] = value
+            else:
+                slots[base + k] = value
+        for n in self._const_buffers:
+            self._describe(slots, n, table[n])
+        slots[H_STATE] = state
+        slots[H_INVALIDATED] = 1 if self.invalidated else 0
+        return table, index
+
+    def _describe(self, slots, n: int, obj) -> None:
+        cls = type(obj)
+        slots[self.classes_base + n] = self._class_index.get(id(cls), -1)
+        at = self.buffers_base + 2 * n
+        if cls is bytearray:
+            slots[at] = _bytearray_address(obj) if obj else 0
+            slots[at + 1] = len(obj)
+        else:
+            slots[at] = 0
+            slots[at + 1] = 0
+
+    def _refresh(self, slots, table: list) -> None:
+        """Buffers may have moved or changed length while Python ran."""
+        for n, obj in enumerate(table):
+            if type(obj) is bytearray:
+                self._describe(slots, n, obj)
+        slots[H_INVALIDATED] = 1 if self.invalidated else 0
+
+    def run(self, inputs: list) -> ExitResult:
+        self.entries += 1
+        slots = self._slots()
+        try:
+            return self._run(slots, 0, list(inputs))
+        except _ClassMismatch:
+            # an int where the trace has a bool (or the reverse): the classes of
+            # the exits would be wrong, so this run is the Python backend's
+            self.python_runs += 1
+            return self._python_twin().run(inputs)
+        finally:
+            self._pool.append(slots)
+
+    def _python_twin(self) -> CompiledUnit:
+        if self._twin is None or self._twin_bridges != len(self.bridges):
+            from metajit.backend.pysource import PySourceUnit
+            twin = PySourceUnit(self.trace)
+            twin.bridges.update(self.bridges)
+            twin.changed()
+            self._twin, self._twin_bridges = twin, len(self.bridges)
+        self._twin.invalidated = self.invalidated
+        return self._twin
+
+    def _run(self, slots, state: int, values: list) -> ExitResult:
+        table, _ = self._fill(slots, state, values)
+        iterations = 0
+        enter = llvm.get_trampoline()
+        while True:
+            code = enter(self.address, slots)
+            iterations += int(slots[H_ITERATIONS])
+            if code == TICK:
+                self.ticks += 1
+                COUNTERS["ticks"] += 1
+                self._refresh(slots, table)
+                continue
+            exit = self.exits[code]
+            decode = exit.decode or self._decoder(exit)
+            out = decode(slots, table)
+            if exit.raises is not None:
+                _reraise(exit.raises, out)
+            if exit.guard is None:
+                return ExitResult(None, out, None, exit.target, iterations)
+            bridge = self.python_bridges.get(id(exit.guard))
+            if bridge is None:
+                return ExitResult(exit.guard, out, None, None, iterations)
+            self.python_runs += 1
+            COUNTERS["python_bridge_runs"] += 1
+            res = bridge.run(out)
+            iterations += res.iterations
+            if res.guard is not None or id(res.target) not in self.layout.labels:
+                res.iterations = iterations
+                return res
+            iterations += 1
+            if res.target is not self.trace.ops[0].descr:
+                raise RuntimeError("a bridge on the Python backend jumps into the middle "
+                                   "of a native unit")
+            table, _ = self._fill(slots, 0, res.values)
+
+    def _decoder(self, exit: Exit):
+        """A function (slots, table) -> the exit's values as Python objects."""
+        import numpy as np
+        parts = []
+        consts = []
+        floats = False
+        for rep, info, slot in exit.values:
+            at = None if slot is None else self.values_base + slot
+            if rep == "const":
+                consts.append(info)
+                parts.append(f"_c[{len(consts) - 1}]")
+            elif rep == "r":
+                parts.append(f"t[s[{at}]]")
+            elif rep in ("f", "bf"):
+                floats = True
+                parts.append(f"f[{at}]")
+            elif rep == "bb" or (rep == "i" and info is bool):
+                parts.append(f"s[{at}] != 0")
+            else:
+                parts.append(f"s[{at}]")
+        lines = ["def decode(slots, t):", "    s = slots.tolist()"]
+        if floats:
+            lines.append("    f = slots.view(_float64).tolist()")
+        lines.append(f"    return [{', '.join(parts)}]")
+        namespace = {"_c": consts, "_float64": np.float64}
+        exec("\n".join(lines), namespace)
+        exit.decode = namespace["decode"]
+        return exit.decode
+
+    def bridge_runs_on(self, guard: Op) -> str:
+        return self.bridge_backend.get(id(guard), "native")
+
+    def __repr__(self):
+        return f"<NativeUnit {self.trace.name} at {self.address:#x}>"
+
+
+class _ClassMismatch(Exception):
+    pass
+
+
+def _reraise(op: Op, args: list) -> None:
+    """A raise exit: run ``op`` in Python on the values, which raises what Python
+    raises there (IndexError, ZeroDivisionError, ValueError ...)."""
+    from metajit.backend.reference import RunState, SEMANTICS
+    SEMANTICS[op.name](RunState(), op, args)
+    raise RuntimeError(f"native code left at {op.name}{tuple(args)!r} for an error "
+                       f"Python does not raise: the trace breaks its op's contract")
+
+
+def compile_unit(trace: Trace) -> NativeUnit:
+    """A NativeUnit for ``trace``; raises Ineligible when native code cannot run it."""
+    return NativeUnit(trace)
+
+
+def _code_cap_reason(max_code_mb: float | None) -> str | None:
+    if max_code_mb is not None and llvm.code_bytes() > max_code_mb * (1 << 20):
+        return f"native code cap reached (max_code_mb={max_code_mb})"
+    return None
+
+
+def compile_unit_or_python(trace: Trace, max_code_mb: float | None = None) -> CompiledUnit:
+    """A NativeUnit, or a Python-source unit carrying ``native_reason``."""
+    reason = _code_cap_reason(max_code_mb)
+    if reason is None:
+        try:
+            return NativeUnit(trace)
+        except Ineligible as exc:
+            reason = exc.reason
+    from metajit.backend.pysource import compile_unit as python_unit
+    unit = python_unit(trace)
+    unit.native_reason = reason
+    return unit
+
+
+class TieredUnit(CompiledUnit):
+    """Runs on the Python-source backend first; after ``threshold`` runs the trace
+    (with the bridges attached by then) is compiled natively and takes over.  A
+    trace native code cannot run stays on Python (``native_reason``).
+    ``on_backend_change(old, new)``, when set, hears of the switch."""
+
+    def __init__(self, trace: Trace, threshold: int, max_code_mb: float | None = None):
+        from metajit.backend.pysource import compile_unit as python_unit
+        super().__init__(trace)
+        self.current = python_unit(trace)
+        self.backend_name = "python"
+        self.threshold = threshold
+        self.max_code_mb = max_code_mb
+        self.runs = 0
+        self.native_reason: str | None = None
+        self.on_backend_change = None
+        self._invalidated = False
+
+    @property
+    def invalidated(self) -> bool:
+        return self._invalidated
+
+    @invalidated.setter
+    def invalidated(self, value: bool) -> None:
+        self._invalidated = value
+        self.current.invalidated = value
+
+    def run(self, inputs: list) -> ExitResult:
+        if self.backend_name == "python" and self.native_reason is None:
+            self.runs += 1
+            if self.runs >= self.threshold:
+                self._promote()
+        return self.current.run(inputs)
+
+    def _promote(self) -> None:
+        reason = eligible(self.trace) or _code_cap_reason(self.max_code_mb)
+        if reason is None:
+            try:
+                unit = NativeUnit(self.trace, bridges=self.bridges)
+            except Ineligible as exc:
+                reason = exc.reason
+        if reason is not None:
+            self.native_reason = reason
+            if self.on_backend_change is not None:
+                self.on_backend_change("python", "python", reason)
+            return
+        unit.invalidated = self._invalidated
+        self.current = unit
+        self.backend_name = "native"
+        COUNTERS["promotions"] += 1
+        if self.on_backend_change is not None:
+            self.on_backend_change("python", "native", None)
+
+    def attach_bridge(self, guard: Op, bridge: Trace) -> None:
+        self.bridges[id(guard)] = bridge
+        self.current.attach_bridge(guard, bridge)
+
+    def bridge_runs_on(self, guard: Op) -> str:
+        if self.backend_name == "native":
+            return self.current.bridge_backend.get(id(guard), "native")
+        return "python"
+
+
+def tiered_compile(threshold: int, max_code_mb: float | None = None):
+    """The compile function of the ``auto`` backend."""
+    return lambda trace: TieredUnit(trace, threshold, max_code_mb)

@@ -1,0 +1,450 @@
+"""The native backend: every lowering against the reference, random traces, exact
+Python semantics at the edges (overflow, shifts, division, floats, bounds), exits,
+ticks, bridges, and the Brainfuck VM on native code."""
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+from hypothesis import given, note, settings
+
+pytest.importorskip("llvmlite")
+pytest.importorskip("numba")
+
+from metajit.backend import lowering, native  # noqa: E402
+from metajit.backend.base import ExitResult, get_backend  # noqa: E402
+from metajit.backend.reference import compile_unit as reference_unit  # noqa: E402
+from metajit.tracer.ir import (INT64_MAX, INT64_MIN, OPS, ArrayDescr, CallDescr,  # noqa: E402
+                               FieldDescr, Flag, TargetDescr)
+from metajit.tracer.text import format_trace  # noqa: E402
+
+from test_pysource import (OVF, VALUE_CASES, TraceBuilder, assert_same_exit,  # noqa: E402
+                           bridge_for, counting_loop, random_units, same_value)
+from tracegen import canonical, traces_with_inputs  # noqa: E402
+
+NAN = float("nan")
+INF = float("inf")
+BYTES = ArrayDescr("bytearray", "i")
+
+
+class Thing:
+    pass
+
+
+def both(trace):
+    """The native unit and the reference unit of one trace."""
+    return native.compile_unit(trace), reference_unit(trace)
+
+
+def outcome(unit, inputs):
+    try:
+        return unit.run(list(inputs))
+    except Exception as exc:     # both backends must raise alike
+        return type(exc)
+
+
+# --- the op table and the lowerings ------------------------------------------------
+
+def test_every_op_is_lowered_or_ineligible_with_a_reason():
+    lowered = set(lowering.LOWERINGS) | set(lowering.CONTROL)
+    ineligible = set(lowering.INELIGIBLE)
+    assert lowered.isdisjoint(ineligible)
+    assert lowered | ineligible == set(OPS), sorted(set(OPS) ^ (lowered | ineligible))
+    assert all(lowering.INELIGIBLE.values())
+
+
+def _single(name):
+    spec = OPS[name]
+    b = TraceBuilder("".join(spec.args))
+    res = b.op(name, *b.inputs)
+    ovf = b.op("guard_no_overflow") if spec.has(Flag.CAN_OVERFLOW) else None
+    if spec.result != "v" and not spec.has(Flag.GUARD):
+        b.finish(res)
+    else:
+        b.finish()
+    return b.trace(), res, ovf
+
+
+NATIVE_CASES = [(n, i, e) for n, cases in VALUE_CASES.items() for i, e in cases
+                if n not in lowering.INELIGIBLE]
+
+
+@pytest.mark.parametrize("name,inputs,expected", NATIVE_CASES)
+def test_op_values(name, inputs, expected):
+    trace, res, ovf = _single(name)
+    unit = native.compile_unit(trace)
+    assert unit.backend_name == "native"
+    out = unit.run(list(inputs))
+    assert_same_exit(out, reference_unit(trace).run(list(inputs)))
+    if OPS[name].has(Flag.GUARD):
+        assert (out.guard is None) is expected
+    elif expected is OVF:
+        assert out.guard is ovf
+        assert all(same_value(g, e) for g, e in zip(out.values, inputs))
+    else:
+        assert same_value(out.values[0], expected), (name, inputs, out.values, expected)
+
+
+@pytest.mark.parametrize("name", sorted(lowering.INELIGIBLE))
+def test_ineligible_ops_say_why(name):
+    trace = _single(name)[0]
+    reason = native.eligible(trace)
+    assert reason == lowering.INELIGIBLE[name]
+    with pytest.raises(native.Ineligible):
+        native.compile_unit(trace)
+    if OPS[name].descr is None:       # the Python backend needs the descr
+        unit = native.compile_unit_or_python(trace)
+        assert unit.backend_name == "python" and unit.native_reason == reason
+
+
+def test_get_backend_native():
+    assert get_backend("native") is native.compile_unit_or_python
+
+
+# --- Python semantics at the edges ---------------------------------------------------
+
+EDGES = [
+    # overflow: the guard fails, never a wrong value
+    ("int_add_ovf", (INT64_MAX, 1)), ("int_sub_ovf", (INT64_MIN, 1)),
+    ("int_mul_ovf", (1 << 32, 1 << 32)), ("int_mul_ovf", (-1, INT64_MIN)),
+    ("int_neg_ovf", (INT64_MIN,)), ("int_abs_ovf", (INT64_MIN,)),
+    ("int_lshift_ovf", (1, 63)), ("int_lshift_ovf", (0, 1000)), ("int_lshift_ovf", (5, 64)),
+    ("int_lshift_ovf", (1, -1)),
+    # shifts of 64 or more take Python's value; negative counts raise ValueError
+    ("int_lshift", (5, 64)), ("int_lshift", (5, 1 << 40)), ("int_rshift", (-5, 64)),
+    ("int_rshift", (5, 200)), ("uint_rshift", (-1, 64)), ("int_lshift", (1, -1)),
+    ("int_rshift", (1, -3)), ("uint_rshift", (1, -64)),
+    # division: zero raises ZeroDivisionError, INT64_MIN / -1 overflows (no SIGFPE)
+    ("int_floordiv_ovf", (7, 0)), ("int_mod_ovf", (7, 0)),
+    ("int_floordiv_ovf", (INT64_MIN, -1)), ("int_mod_ovf", (INT64_MIN, -1)),
+    ("int_floordiv_ovf", (-7, 2)), ("int_mod_ovf", (7, -2)), ("int_mod_ovf", (-7, -2)),
+    ("int_floordiv_ovf", (INT64_MIN, 2)), ("int_mod_ovf", (INT64_MAX, INT64_MIN)),
+    # floats: CPython's floor division and modulo, zero divisors raise
+    ("float_floordiv", (1.0, 0.1)), ("float_mod", (1.0, 0.1)), ("float_floordiv", (-1.0, 0.1)),
+    ("float_mod", (-0.0, 3.0)), ("float_mod", (0.0, -3.0)), ("float_floordiv", (-0.0, 3.0)),
+    ("float_floordiv", (1.0, INF)), ("float_floordiv", (-1.0, INF)), ("float_mod", (-1.0, INF)),
+    ("float_floordiv", (INF, 2.0)), ("float_mod", (NAN, 2.0)), ("float_floordiv", (5e-324, -1.0)),
+    ("float_floordiv", (1.0, 0.0)), ("float_mod", (1.0, -0.0)),
+    ("float_truediv", (1.0, 0.0)), ("float_truediv", (-1.0, -0.0)),
+    # float to int: range and nan checked before fptosi
+    ("cast_float_to_int_ovf", (NAN,)), ("cast_float_to_int_ovf", (-INF,)),
+    ("cast_float_to_int_ovf", (9.3e18,)), ("cast_float_to_int_ovf", (-9223372036854775808.0,)),
+    ("cast_float_to_int_ovf", (9223372036854775807.0,)), ("cast_float_to_int_ovf", (-0.999,)),
+    # nan compares false except !=
+    ("float_lt", (NAN, NAN)), ("float_ne", (NAN, 1.0)), ("float_eq", (NAN, NAN)),
+    ("float_is_true", (NAN,)), ("float_ge", (INF, NAN)),
+]
+
+
+@pytest.mark.parametrize("name,inputs", EDGES)
+def test_edges_agree_with_the_reference(name, inputs):
+    trace = _single(name)[0]
+    ours, theirs = both(trace)
+    got, expected = outcome(ours, inputs), outcome(theirs, inputs)
+    assert_same_exit(got, expected)
+
+
+def test_guard_value_of_floats_compares_bits():
+    b = TraceBuilder("f")
+    g = b.op("guard_value", b.inputs[0], -0.0)
+    b.finish()
+    unit = native.compile_unit(b.trace())
+    assert unit.run([-0.0]).guard is None
+    assert unit.run([0.0]).guard is g
+    b = TraceBuilder("f")
+    g = b.op("guard_value", b.inputs[0], NAN)
+    b.finish()
+    unit = native.compile_unit(b.trace())
+    assert unit.run([NAN]).guard is None and unit.run([1.0]).guard is g
+
+
+def test_references_are_carried_by_identity():
+    thing, other = Thing(), Thing()
+    b = TraceBuilder("rrr")
+    p0, p1, p2 = b.inputs
+    eq = b.op("ptr_eq", p0, p1)
+    g_class = b.op("guard_class", p0, Thing)
+    g_value = b.op("guard_value", p2, thing, live=[p0, p1, p2, eq])
+    g_null = b.op("guard_nonnull", p1)
+    b.finish(eq, p0, p1, p2, None)
+    ours, theirs = both(b.trace())
+    for inputs in ([thing, thing, thing], [thing, other, thing], [thing, None, thing],
+                   [other, other, other], [1, 1, thing], [thing, thing, None]):
+        got = ours.run(list(inputs))
+        assert_same_exit(got, theirs.run(list(inputs)))
+        for value, expected in zip(got.values, theirs.run(list(inputs)).values):
+            assert value is expected or same_value(value, expected)
+    assert {g_class, g_value, g_null}
+
+
+def test_boxed_values_leave_as_new_objects():
+    b = TraceBuilder("if")
+    pi = b.op("box_int", b.inputs[0])
+    pb = b.op("box_bool", b.inputs[0])
+    pf = b.op("box_float", b.inputs[1])
+    b.finish(pi, pb, pf)
+    out = native.compile_unit(b.trace()).run([3, 2.5])
+    assert [type(v) for v in out.values] == [int, bool, float]
+    assert out.values == [3, True, 2.5]
+
+
+def test_boxed_values_used_natively_are_ineligible():
+    b = TraceBuilder("i")
+    p = b.op("box_int", b.inputs[0])
+    b.op("guard_nonnull", p)
+    b.finish()
+    assert native.eligible(b.trace()) == "a boxed value used by guard_nonnull"
+
+
+def test_bool_class_survives_exits():
+    b = TraceBuilder("ii")
+    lt = b.op("int_lt", *b.inputs)
+    both_ = b.op("int_and", lt, lt, kind="i")
+    both_.pyclass = bool
+    g = b.op("guard_true", b.inputs[0], live=[lt, both_])
+    b.finish(lt, both_, True, 7)
+    unit = native.compile_unit(b.trace())
+    out = unit.run([1, 2])
+    assert out.values == [True, True, True, 7] and type(out.values[0]) is bool
+    out = unit.run([0, 2])
+    assert out.guard is g and [type(v) for v in out.values] == [bool, bool]
+
+
+# --- buffers -------------------------------------------------------------------------
+
+def _tape_loop(step: int):
+    """label(tape, pos); tape[pos] += 1 (mod 256) with no bounds guard of its own;
+    pos += step; jump: walks off either end unless native code checks bounds."""
+    b = TraceBuilder("ri")
+    tape, pos = b.inputs
+    v = b.op("getarrayitem_i", tape, pos, descr=BYTES)
+    w = b.op("int_and", b.op("int_add", v, 1), 255)
+    b.op("setarrayitem_i", tape, pos, w, descr=BYTES)
+    b.jump(tape, b.op("int_add", pos, step))
+    return b.trace()
+
+
+@pytest.mark.parametrize("step,start", [(1, 0), (-1, 5), (1 << 20, 0), (-(1 << 40), 3)])
+def test_buffers_are_never_accessed_out_of_bounds(step, start):
+    ours, theirs = both(_tape_loop(step))
+    tape, twin = bytearray(8), bytearray(8)
+    with pytest.raises(IndexError):
+        theirs.run([twin, start])
+    with pytest.raises(IndexError):
+        ours.run([tape, start])
+    assert tape == twin       # the writes before the error happened alike
+
+
+def test_store_out_of_byte_range_raises_like_python():
+    b = TraceBuilder("rii")
+    b.op("setarrayitem_i", *b.inputs, descr=BYTES)
+    b.finish()
+    ours, theirs = both(b.trace())
+    for value in (256, -1, 255, 0):
+        assert outcome(ours, [bytearray(2), 1, value]) == outcome(theirs, [bytearray(2), 1, value]) \
+            or ours.run([bytearray(2), 1, value]).guard is None
+
+
+def test_buffer_length_and_negative_indexes():
+    b = TraceBuilder("ri")
+    n = b.op("arraylen", b.inputs[0], descr=BYTES)
+    v = b.op("getarrayitem_i", b.inputs[0], b.inputs[1], descr=BYTES)
+    b.finish(n, v)
+    unit = native.compile_unit(b.trace())
+    data = bytearray(b"\x01\x02\x03")
+    assert unit.run([data, -1]).values == [3, 3]
+    assert unit.run([data, 0]).values == [3, 1]
+    with pytest.raises(IndexError):
+        unit.run([data, -4])
+    with pytest.raises(IndexError):
+        unit.run([bytearray(), 0])
+
+
+def test_list_storage_is_ineligible():
+    b = TraceBuilder("ri")
+    b.op("getarrayitem_i", *b.inputs, descr=ArrayDescr("list", "i"))
+    b.finish()
+    assert native.eligible(b.trace()) == "list storage"
+
+
+# --- loops, exits, ticks ---------------------------------------------------------------
+
+def test_counting_loop_and_its_exits():
+    b, ovf, exit_guard = counting_loop()
+    unit = native.compile_unit(b.trace())
+    assert unit.run([0, 1000]) == ExitResult(exit_guard, [1000, 1000], None, None, 999)
+    assert unit.run([INT64_MAX, INT64_MAX]) == ExitResult(ovf, [INT64_MAX, INT64_MAX],
+                                                          None, None, 0)
+
+
+def test_long_loops_leave_at_ticks_and_count_every_iteration():
+    b, _, exit_guard = counting_loop()
+    unit = native.compile_unit(b.trace())
+    n = 3 * lowering.TICK_INTERVAL + 17
+    out = unit.run([0, n])
+    assert out == ExitResult(exit_guard, [n, n], None, None, n - 1)
+    assert unit.ticks == 3
+
+
+def test_peeled_loop_keeps_preamble_values_across_ticks():
+    """The body label takes one value; the body reads two from the preamble.  A
+    tick re-enters at the body label with all three."""
+    b = TraceBuilder("ii")
+    i0, i1 = b.inputs
+    i2 = b.op("int_add", b.op("int_rshift", i1, 62), 1)    # 1
+    i3 = b.op("int_add", i1, 1)
+    body = b.label(i0, name="body")
+    i4 = b.op("int_add", i0, i2)
+    g = b.op("guard_true", b.op("int_lt", i4, i3), live=[i4, i2, i3])
+    b.jump(i4, target=body)
+    ours, theirs = both(b.trace())
+    n = 5 * lowering.TICK_INTERVAL
+    assert_same_exit(ours.run([0, n]), theirs.run([0, n]))
+    assert ours.ticks >= 1 and ours.run([0, n]).guard is g
+
+
+def test_finish_and_foreign_jump():
+    other = TargetDescr("other_loop")
+    b = TraceBuilder("i")
+    g = b.op("guard_true", b.op("int_gt", b.inputs[0], 0))
+    b.jump(b.inputs[0], 1.5, None, target=other)
+    unit = native.compile_unit(b.trace())
+    assert unit.run([3]) == ExitResult(None, [3, 1.5, None], None, other, 0)
+    assert unit.run([0]).guard is g
+
+
+def test_guard_not_invalidated_reads_the_unit_flag():
+    b = TraceBuilder("i")
+    g = b.op("guard_not_invalidated")
+    b.finish(b.inputs[0])
+    unit = native.compile_unit(b.trace())
+    assert unit.run([1]).guard is None
+    unit.invalidated = True
+    assert unit.run([1]).guard is g
+
+
+# --- bridges ---------------------------------------------------------------------------
+
+def _loop_with_exit_guard():
+    """i += 1 while i < 10, then a guard i != 20 fails; bridges go on from there."""
+    b = TraceBuilder("i")
+    i1 = b.op("int_add", b.inputs[0], 1)
+    g = b.op("guard_true", b.op("int_lt", i1, 10), live=[i1])
+    b.jump(i1)
+    return b, g
+
+
+def _loop_and_bridge():
+    """The loop above, natively and on the reference, with a bridge on its exit
+    guard that adds 5 and jumps back until 100 (then its own guard fails)."""
+    b, g = _loop_with_exit_guard()
+    unit = native.compile_unit(b.trace())
+    br = bridge_for(g)
+    x = br.op("int_add", br.inputs[0], 5)
+    g2 = br.op("guard_true", br.op("int_lt", x, 100), live=[x])
+    br.jump(x, target=b.target)
+    unit.attach_bridge(g, br.trace())
+    ref = reference_unit(b.trace())
+    ref.attach_bridge(g, br.trace())
+    return unit, ref, g, g2
+
+
+def test_bridges_are_inlined_and_recompiled():
+    unit, ref, g, g2 = _loop_and_bridge()
+    assert unit.compiles == 2 and not unit.python_bridges
+    out = unit.run([0])
+    assert_same_exit(out, ref.run([0]))
+    assert out.guard is g2
+
+
+def test_bridges_beyond_the_recompile_limit_run_on_python(monkeypatch):
+    monkeypatch.setattr(native, "MAX_RECOMPILES", 0)
+    unit, ref, g, g2 = _loop_and_bridge()
+    assert unit.compiles == 1 and id(g) in unit.python_bridges
+    out = unit.run([0])
+    assert_same_exit(out, ref.run([0]))
+    assert out.guard is g2 and unit.python_runs >= 1
+    # a bridge on the bridge's guard goes to the Python unit of that bridge
+    br2 = bridge_for(g2)
+    br2.finish(br2.inputs[0], reason="done")
+    unit.attach_bridge(g2, br2.trace())
+    ref.attach_bridge(g2, br2.trace())
+    assert_same_exit(unit.run([0]), ref.run([0]))
+
+
+def test_ineligible_bridge_runs_on_python():
+    b, g = _loop_with_exit_guard()
+    unit = native.compile_unit(b.trace())
+    seen = []
+    br = bridge_for(g)
+    br.op("call_n", seen.append, br.inputs[0], descr=CallDescr("append", result="v",
+                                                              can_raise=False))
+    br.finish(br.inputs[0])
+    unit.attach_bridge(g, br.trace())
+    out = unit.run([0])
+    assert out.guard is None and out.values == [10] and seen == [10]
+    assert unit.python_runs == 1
+
+
+# --- random traces -------------------------------------------------------------------------
+
+@settings(deadline=None, max_examples=60)
+@given(random_units())
+def test_random_units_agree_with_the_reference(case):
+    trace, bridges, inputs = case
+    note(format_trace(trace))
+    note(repr(inputs))
+    # ints and bools mix at the labels of these traces: such a unit is not native
+    # (its exits could not give each value its class) and runs on Python
+    ours, theirs = native.compile_unit_or_python(trace), reference_unit(trace)
+    note(ours.backend_name)
+    for guard, bridge in bridges:
+        ours.attach_bridge(guard, bridge)
+        theirs.attach_bridge(guard, bridge)
+    assert_same_exit(outcome(ours, inputs), outcome(theirs, inputs))
+
+
+def _check_loop(case):
+    trace, inputs = case
+    assert native.eligible(trace) is None, native.eligible(trace)
+    ours, theirs = both(trace)
+    mine, yours = copy.deepcopy(inputs), copy.deepcopy(inputs)
+    got, expected = outcome(ours, mine), outcome(theirs, yours)
+    if isinstance(expected, type):
+        assert got is expected
+    else:
+        assert (got.guard, got.target, got.iterations) == \
+            (expected.guard, expected.target, expected.iterations)
+        memo_a, memo_b = {}, {}
+        canonical(mine, memo_a)
+        canonical(yours, memo_b)
+        assert canonical(got.values, memo_a) == canonical(expected.values, memo_b)
+    assert canonical(mine, {}) == canonical(yours, {})
+
+
+@settings(deadline=None, max_examples=80)
+@given(traces_with_inputs(native_only=True))
+def test_generated_loops_agree_with_the_reference(case):
+    _check_loop(case)
+
+
+@pytest.mark.slow
+@settings(deadline=None, max_examples=1500, derandomize=False)
+@given(traces_with_inputs(native_only=True))
+def test_generated_loops_agree_with_the_reference_deep(case):
+    _check_loop(case)
+
+
+def test_field_descr_is_not_lowered():
+    b = TraceBuilder("r")
+    b.op("getfield", b.inputs[0], descr=FieldDescr(Thing, "x"))
+    b.finish()
+    assert "getfield" in native.eligible(b.trace())
+
+
+def test_nan_inputs_and_outputs_round_trip():
+    b = TraceBuilder("f")
+    b.finish(b.inputs[0], b.op("float_add", b.inputs[0], 1.0))
+    out = native.compile_unit(b.trace()).run([NAN])
+    assert all(math.isnan(v) for v in out.values)
