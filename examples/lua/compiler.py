@@ -900,7 +900,7 @@ class Compiler:
             if reg < save and reg < self.nregs():
                 target = self.reserve()
             self.expr_to(e.left, target)
-            self.emit(OP_TEST, target, 0, 1 if op == "and" else 0)
+            self.emit(OP_TEST, target, 0, 0 if op == "and" else 1)
             end = self.jump()
             self.expr_to(e.right, target)
             self.patch_here([end])
