@@ -18,6 +18,7 @@ from metajit.examples.lua.objects import (Builtin, Cell, LuaArgError, LuaError, 
                                           LuaTable)
 from metajit.examples.lua import runtime, vm
 from metajit.examples.lua.lib_os import LuaExit
+from metajit.examples.lua.lrandom import LuaRandom
 
 FLUSH_AT = 1 << 16
 
@@ -132,7 +133,7 @@ class LuaState:
         self.string_meta = None
         self.loaded = LuaTable()
         self.script_name = script_name
-        self.random = None
+        self.random = LuaRandom()
         self.in_builtin = False         # a library function is running
         self.called_from_lua = False    # ... and Lua code called it
         self.stdout_file = None
@@ -264,6 +265,12 @@ def run_file(program_path: str, args: list, stdin, stdout) -> int:
         status = 1
     except LuaExit as exc:
         status = exc.status
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:        # a bug in the VM: one line, not a traceback
+        state.out.flush()
+        sys.stderr.write("lua: internal error: %s: %s\n" % (type(exc).__name__, exc))
+        status = 1
     finally:
         state.out.flush()
     return status

@@ -229,6 +229,13 @@ def order(state, a, b, strict: bool) -> bool:
     if h is None:
         h = get_metamethod(state, b, event)
     if h is None:
+        if not strict:
+            # lua5.4 (LUA_COMPAT_LT_LE) still reads a <= b as not (b < a)
+            h = get_metamethod(state, b, b"__lt")
+            if h is None:
+                h = get_metamethod(state, a, b"__lt")
+            if h is not None:
+                return not truthy(first(call_function(state, h, [b, a])))
         raise compare_error(a, b)
     return truthy(first(call_function(state, h, [a, b])))
 
