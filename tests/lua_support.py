@@ -5,7 +5,7 @@ The corpus is ``tests/lua/*.lua`` (files named ``m_*.lua`` are modules that the
 programs ``require``).  Next to ``NAME.lua``: ``NAME.expected`` (stdout, made with
 lua5.4), optionally ``NAME.stdin`` (fed to standard input), ``NAME.args`` (one
 argument a line) and ``NAME.stderr`` (the error message an uncaught error prints,
-without the interpreter's name).  Programs run with ``tests/lua`` as the current
+without the interpreter's name) and ``NAME.status`` (an exit status other than 0 or 1).  Programs run with ``tests/lua`` as the current
 directory, so ``require`` finds the modules through ``./?.lua``.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,10 +53,7 @@ def in_directory(path: str):
 def error_line(stderr: str) -> str:
     """The message of an uncaught error: the first line without 'lua: '/'lua5.4: '."""
     first = stderr.splitlines()[0] if stderr else ""
-    for prefix in ("lua: ", "lua5.4: "):
-        if first.startswith(prefix):
-            return first[len(prefix):]
-    return first
+    return re.sub(r"^\S*lua(5\.4)?: ", "", first)
 
 
 def run_ours(path: str, args: list = (), stdin: bytes = b"", cwd: str = CORPUS):
@@ -83,8 +81,14 @@ def regenerate(names=None) -> None:
         out, err, status = run_reference(name + ".lua", program_args(name), stdin)
         with open(os.path.join(CORPUS, name + ".expected"), "wb") as f:
             f.write(out)
+        status_path = os.path.join(CORPUS, name + ".status")
+        if status not in (0, 1):
+            with open(status_path, "w") as f:
+                f.write("%d\n" % status)
+        elif os.path.exists(status_path):
+            os.remove(status_path)
         stderr_path = os.path.join(CORPUS, name + ".stderr")
-        if status != 0:
+        if err:
             with open(stderr_path, "w") as f:
                 f.write(err + "\n")
         elif os.path.exists(stderr_path):

@@ -89,15 +89,16 @@ def m_fmod(state, args):
 
 
 def m_modf(state, args):
-    x = float(check_number(args, 1))
-    if x == math.inf or x == -math.inf:
+    x = check_number(args, 1)
+    if type(x) is int:
         return [x, 0.0]
     if x != x:
         return [x, x]
-    ip = float(math.floor(x)) if x >= 0 else float(math.ceil(x))
-    frac = x - ip
-    ipv = lnumbers.float_to_integer(ip)
-    return [float(ip) if ipv is None else float(ip), frac]
+    ip = float(math.ceil(x)) if x < 0 else (float(math.floor(x)) if x != math.inf else x)
+    if x == -math.inf:
+        ip = x
+    as_int = lnumbers.float_to_integer(ip)
+    return [ip if as_int is None else as_int, 0.0 if x == ip else x - ip]
 
 
 def m_tointeger(state, args):

@@ -238,9 +238,18 @@ def file_tostring(state, args):
     return [b"file (0x%x)" % id(args[0])]
 
 
+def io_type(state, args):
+    v = arg(args, 1)
+    if type(v) is LuaUserdata and v.metatable is not None \
+            and v.metatable.get_str(b"__name") == b"FILE*":
+        return [b"file"]
+    return [None]
+
+
 def open_io(state) -> LuaTable:
     io = LuaTable()
-    register(io, "io.", {"write": io_write, "read": io_read, "lines": io_lines})
+    register(io, "io.", {"write": io_write, "read": io_read, "lines": io_lines,
+                         "type": io_type})
     methods = LuaTable()
     register(methods, "", {"write": file_write, "read": file_read, "lines": file_lines,
                            "flush": file_flush, "close": file_close,

@@ -23,3 +23,6 @@ local escaped = ("a.b*c"):gsub("%p", "%%%0")
 print(escaped, ("a.b*c"):find(escaped))
 print(("CamelCaseName"):gsub("(%u)", function(c) return "_" .. c:lower() end))
 print(("%d"):gsub("%%d", "x"), ("abc"):gsub("b*", "-"))
+local out = {}
+for i = 1, 100 do out[#out + 1] = (("n" .. i):gsub("%d", "#")) end
+print(out[1], out[50], out[100])

@@ -21,3 +21,6 @@ local function ack(m, n)
   return ack(m - 1, ack(m, n - 1))
 end
 print(ack(2, 3), ack(3, 3))
+local levels = 0
+for i = 1, 200 do levels = levels + depth(i % 5) end
+print(levels)

@@ -19,3 +19,6 @@ print(via(21))
 local function tail_vararg(...) return select("#", ...) end
 local function fwd(...) return tail_vararg(...) end
 print(fwd(1, 2, nil))
+local total = 0
+for i = 1, 200 do total = total + loop(i % 4, 0) end
+print(total)
