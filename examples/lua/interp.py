@@ -235,9 +235,13 @@ def error_text(state: LuaState, value) -> str:
     return "(error object is a %s value)" % runtime.type_name(value)
 
 
+# Library functions and metamethods that call Lua run a nested portal: about 200
+# of them may nest (lua5.4's C-stack limit), each some tens of Python frames deep.
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 30000))
+
+
 def run_file(program_path: str, args: list, stdin, stdout) -> int:
     """Run a Lua program as ``lua5.4 prog.lua ARGS...`` would."""
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 30000))
     try:
         with open(program_path, "rb") as f:
             source = f.read()
