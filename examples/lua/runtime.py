@@ -200,17 +200,13 @@ def first(results: list):
 # -- comparison -----------------------------------------------------------------------------
 
 def raw_equal(a, b) -> bool:
-    if a is b:
-        return True
     ta = type(a)
     tb = type(b)
-    if ta is bool or tb is bool:
-        return False
     if (ta is int or ta is float) and (tb is int or tb is float):
-        return a == b
+        return a == b           # exact across int/float; NaN is not equal to itself
     if ta is bytes and tb is bytes:
         return a == b
-    return False
+    return a is b
 
 
 @dont_look_inside

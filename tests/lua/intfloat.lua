@@ -21,3 +21,5 @@ local m = 1
 for i = 1, 70 do m = m * 3 end
 print(m)
 print(string.format("%.3f", 2/3), -0.0 == 0.0, 1/(-0.0))
+local nan = 0/0
+print(nan == nan, nan ~= nan, rawequal(nan, nan), rawequal(1, 1.0), 1 == true)

@@ -38,3 +38,19 @@ for i = 1, 60 do
   total = total + i
 end
 print(total, #log)
+log = {}
+do
+  local a <close> = closer("a")
+  do
+    local b <close> = closer("b")
+    goto out
+  end
+end
+::out::
+for i = 1, 3 do
+  local c <close> = closer("c" .. i)
+  if i == 2 then goto continue end
+  log[#log + 1] = "body" .. i
+  ::continue::
+end
+print(table.concat(log, " "))
