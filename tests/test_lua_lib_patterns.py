@@ -325,3 +325,10 @@ def test_depth_limit_against_lua():
                   lambda c: outcome(P.find, *c) + "\n" + outcome(P.gsub, *c, b"x", 1),
                   lines_per_case=2)
     assert not bad, _mismatches(bad)
+
+
+def test_gmatch_error_repeats_on_each_call():
+    it = P.gmatch(b"abc", b"b%")
+    for _ in range(2):
+        with pytest.raises(LuaLibError, match="ends with"):
+            next(it)

@@ -437,25 +437,45 @@ def _search(s, pat, start, want_positions):
 
 
 def gmatch(s, pat, init=1):
-    """``string.gmatch``: the capture tuples of successive matches. A ``^`` is an
-    ordinary character here, and an empty match right after the previous match's end
-    is skipped (Lua 5.4's rule)."""
-    start = min(_start_index(init, len(s)), len(s) + 1)
-    ms = _MatchState(s, pat, 0)
-    skip = ms.first_item_finder()
-    last = -1
-    src = start
-    while src <= len(s):
-        if skip is not None:
-            src = skip(s, src)
-            if src < 0:
-                return
-        e = ms.do_match(src)
-        if e >= 0 and e != last:
-            yield ms.captures_of(src, e)
-            src = last = e
-        else:
+    """``string.gmatch``: an iterator of the capture tuples of successive matches. A
+    ``^`` is an ordinary character here, and an empty match right after the previous
+    match's end is skipped (Lua 5.4's rule)."""
+    return _GMatchIterator(s, pat, min(_start_index(init, len(s)), len(s) + 1))
+
+
+class _GMatchIterator:
+    """gmatch's state between calls; an error leaves it as it was, so the next call
+    raises again, as lua5.4's iterator does."""
+
+    def __init__(self, s, pat, start):
+        self.ms = _MatchState(s, pat, 0)
+        self.src = start
+        self.last = -1
+        self.skip = None
+        self.skip_known = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        ms = self.ms
+        n = len(ms.src)
+        if not self.skip_known:
+            self.skip = ms.first_item_finder()
+            self.skip_known = True
+        src = self.src
+        while src <= n:
+            if self.skip is not None:
+                src = self.skip(ms.src, src)
+                if src < 0:
+                    break
+            e = ms.do_match(src)
+            if e >= 0 and e != self.last:
+                self.src = self.last = e
+                return ms.captures_of(src, e)
             src += 1
+        self.src = n + 1
+        raise StopIteration
 
 
 def _expand_replacement(ms, repl, s, e, out):
