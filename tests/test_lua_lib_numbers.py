@@ -440,3 +440,13 @@ def test_math_functions_against_lua():
                       L.math_fmod(a, b),
                       L.math_ult(L.math_tointeger(a) or 0, L.math_tointeger(b) or 0)), *c))
     assert not bad, _show_mismatches(bad)
+
+
+def test_very_long_numerals():
+    # lua5.4 gives: 12, inf, inf, 0.0, 8.0, math.mininteger
+    assert L.str2number(b"0" * 5000 + b"12") == 12
+    assert L.str2number(b"9" * 5000) == INF
+    assert L.str2number(b"0x1p" + b"1" * 5000) == INF
+    assert L.str2number(b"0x1p-" + b"1" * 5000) == 0.0
+    assert L.str2number(b"0x1p" + b"0" * 5000 + b"3") == 8.0
+    assert L.str2number(b"-" + b"0" * 30 + b"9223372036854775808") == -2**63

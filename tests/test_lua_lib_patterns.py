@@ -307,3 +307,28 @@ def test_gsub_gmatch_against_lua():
 @pytest.mark.slow
 def test_gsub_gmatch_against_lua_deep():
     _check_gsub_gmatch(12000)
+
+
+@needs_lua
+def test_depth_limit_against_lua():
+    # patterns whose nesting reaches lua5.4's 200 matcher calls in different ways
+    cases = [(subject, pat)
+             for n in (98, 99, 100, 199, 200)
+             for pat in [b"a?" * n, b"(" + b"a?" * n + b")", b"()" + b"a?" * n,
+                         b"a?" * n + b"()", b"x?" * n + b"%f[a]a?", b"a-" * n, b"a*" * n,
+                         b"a?" * (n // 2) + b"(a)" + b"a?" * (n // 2)]
+             for subject in [b"a" * 300, b"", b"ab"]]
+    bad = compare(cases,
+                  lambda c: "show(pcall(string.find, {s}, {p})) "
+                  "show(pcall(string.gsub, {s}, {p}, 'x', 1))".format(
+                      s=lua_literal(c[0]), p=lua_literal(c[1])),
+                  lambda c: outcome(P.find, *c) + "\n" + outcome(P.gsub, *c, b"x", 1),
+                  lines_per_case=2)
+    assert not bad, _mismatches(bad)
+
+
+def test_gmatch_error_repeats_on_each_call():
+    it = P.gmatch(b"abc", b"b%")
+    for _ in range(2):
+        with pytest.raises(LuaLibError, match="ends with"):
+            next(it)

@@ -178,7 +178,8 @@ class BlockScope:
         self.is_loop = is_loop
         self.breaks = []                # JMP positions to patch to the loop's end
         self.labels = {}                # name -> (pc, nactive)
-        self.gotos = []                 # pending (name, jmp pc, line, nactive)
+        self.gotos = []                 # pending (name, jmp pc, line, nactive,
+        #                                 CLOSE pc or -1, registers of the active locals)
         self.has_tbc = False
 
 
@@ -343,11 +344,11 @@ class Compiler:
         if not block.gotos:
             return
         if function_end or not fs.blocks:
-            name, pc, line, _ = block.gotos[0]
+            name, line = block.gotos[0][0], block.gotos[0][2]
             raise self.error("no visible label '%s' for <goto> at line %d" % (name, line), line)
         outer = fs.blocks[-1]
-        for name, pc, line, nact in block.gotos:
-            outer.gotos.append((name, pc, line, min(nact, block.nactive)))
+        for name, pc, line, nact, close_pc, regs in block.gotos:
+            outer.gotos.append((name, pc, line, min(nact, block.nactive), close_pc, regs))
 
     def nregs(self) -> int:
         fs = self.fs
@@ -461,7 +462,13 @@ class Compiler:
                 self.close_to(nact)
                 self.patch([self.jump()], pc)
                 return
-        fs.blocks[-1].gotos.append((s.name, self.jump(), s.line, len(fs.active)))
+        # a forward goto may leave the scope of to-be-closed variables: a CLOSE
+        # whose register is filled in when the label is found
+        close_pc = -1
+        if any(v.attrib == "close" for v in fs.active):
+            close_pc = self.emit(OP_CLOSE, MAX_REGS)
+        fs.blocks[-1].gotos.append((s.name, self.jump(), s.line, len(fs.active), close_pc,
+                                    [v.reg for v in fs.active]))
 
     def label_stat(self, s: Node, stats: list, index: int) -> None:
         fs = self.fs
@@ -477,7 +484,7 @@ class Compiler:
         block.labels[s.name] = (self.here(), nact, s.line)
         pending = []
         for g in block.gotos:
-            name, pc, line, gnact = g
+            name, pc, line, gnact, close_pc, regs = g
             if name != s.name:
                 pending.append(g)
                 continue
@@ -486,6 +493,8 @@ class Compiler:
                 raise self.error("<goto %s> at line %d jumps into the scope of local '%s'" % (
                     name, line, var.name), line)
             self.patch([pc], self.here())
+            if close_pc >= 0:
+                self.fs.code[close_pc + 1] = regs[nact] if nact < len(regs) else MAX_REGS
         block.gotos = pending
 
     def local_stat(self, s: Node) -> None:
@@ -900,7 +909,7 @@ class Compiler:
             if reg < save and reg < self.nregs():
                 target = self.reserve()
             self.expr_to(e.left, target)
-            self.emit(OP_TEST, target, 0, 1 if op == "and" else 0)
+            self.emit(OP_TEST, target, 0, 0 if op == "and" else 1)
             end = self.jump()
             self.expr_to(e.right, target)
             self.patch_here([end])

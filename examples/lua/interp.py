@@ -18,6 +18,7 @@ from metajit.examples.lua.objects import (Builtin, Cell, LuaArgError, LuaError, 
                                           LuaTable)
 from metajit.examples.lua import runtime, vm
 from metajit.examples.lua.lib_os import LuaExit
+from metajit.examples.lua.lrandom import LuaRandom
 
 FLUSH_AT = 1 << 16
 
@@ -132,7 +133,7 @@ class LuaState:
         self.string_meta = None
         self.loaded = LuaTable()
         self.script_name = script_name
-        self.random = None
+        self.random = LuaRandom()
         self.in_builtin = False         # a library function is running
         self.called_from_lua = False    # ... and Lua code called it
         self.stdout_file = None
@@ -234,9 +235,13 @@ def error_text(state: LuaState, value) -> str:
     return "(error object is a %s value)" % runtime.type_name(value)
 
 
+# Library functions and metamethods that call Lua run a nested portal: about 200
+# of them may nest (lua5.4's C-stack limit), each some tens of Python frames deep.
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 30000))
+
+
 def run_file(program_path: str, args: list, stdin, stdout) -> int:
     """Run a Lua program as ``lua5.4 prog.lua ARGS...`` would."""
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 30000))
     try:
         with open(program_path, "rb") as f:
             source = f.read()
@@ -264,6 +269,12 @@ def run_file(program_path: str, args: list, stdin, stdout) -> int:
         status = 1
     except LuaExit as exc:
         status = exc.status
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:        # a bug in the VM: one line, not a traceback
+        state.out.flush()
+        sys.stderr.write("lua: internal error: %s: %s\n" % (type(exc).__name__, exc))
+        status = 1
     finally:
         state.out.flush()
     return status

@@ -81,7 +81,8 @@ def lua_next(state, args):
     try:
         entry = t.next(arg(args, 2))
     except KeyError:
-        raise LuaLibError("invalid key to 'next'")
+        # raised inside the C function in lua5.4: no position
+        raise LuaError(b"invalid key to 'next'")
     if entry is None:
         return [None]
     return [entry[0], entry[1]]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from metajit.examples.lua import lnumbers
+from metajit.examples.lua import lnumbers, runtime
 from metajit.examples.lua.lerrors import LuaLibError
 from metajit.examples.lua.libutil import (arg, check_any, check_integer, check_number,
                                           register, type_error)
@@ -89,15 +89,16 @@ def m_fmod(state, args):
 
 
 def m_modf(state, args):
-    x = float(check_number(args, 1))
-    if x == math.inf or x == -math.inf:
+    x = check_number(args, 1)
+    if type(x) is int:
         return [x, 0.0]
     if x != x:
         return [x, x]
-    ip = float(math.floor(x)) if x >= 0 else float(math.ceil(x))
-    frac = x - ip
-    ipv = lnumbers.float_to_integer(ip)
-    return [float(ip) if ipv is None else float(ip), frac]
+    ip = float(math.ceil(x)) if x < 0 else (float(math.floor(x)) if x != math.inf else x)
+    if x == -math.inf:
+        ip = x
+    as_int = lnumbers.float_to_integer(ip)
+    return [ip if as_int is None else as_int, 0.0 if x == ip else x - ip]
 
 
 def m_tointeger(state, args):
@@ -147,34 +148,11 @@ def m_min(state, args):
 
 
 def m_random(state, args):
-    from metajit.examples.lua import lrandom
-    rng = state.random
-    if len(args) == 0:
-        return [rng.random_float()]
-    low = check_integer(args, 1)
-    if len(args) == 1:
-        up = low
-        low = 1
-        if up == 0:
-            return [rng.random_integer()]
-    elif len(args) == 2:
-        up = check_integer(args, 2)
-    else:
-        raise LuaLibError("wrong number of arguments")
-    if not low <= up:
-        raise LuaArgError(1 if len(args) == 1 else 2, "interval is empty")
-    return [rng.random_range(low, up)]
+    return [state.random.random(args, typename=runtime.type_name)]
 
 
 def m_randomseed(state, args):
-    from metajit.examples.lua import lrandom
-    if len(args) == 0:
-        return list(state.random.seed_randomly())
-    n1 = check_integer(args, 1) if type(arg(args, 1)) is not float else \
-        lnumbers.float_to_integer(args[0]) if lnumbers.float_to_integer(args[0]) is not None \
-        else args[0]
-    n2 = check_integer(args, 2) if arg(args, 2) is not None else 0
-    return list(state.random.seed(n1, n2))
+    return list(state.random.randomseed(args, typename=runtime.type_name))
 
 
 def open_math(state) -> LuaTable:

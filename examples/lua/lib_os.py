@@ -103,14 +103,27 @@ def os_rename(state, args):
 
 # -- io -----------------------------------------------------------------------------------------
 
-def io_write(state, args):
-    for i, v in enumerate(args):
+def number_text(v) -> bytes:
+    """A number as io.write prints it: floats with plain ``%.14g`` (no ``.0``)."""
+    s = lnumbers.tostring_number(v)
+    if type(v) is float and s.endswith(b".0"):
+        return s[:-2]
+    return s
+
+
+def write_values(sink, args: list, first: int) -> None:
+    for i in range(first, len(args)):
+        v = args[i]
         if type(v) is bytes:
-            state.out.write(v)
+            sink(v)
         elif type(v) is int or type(v) is float:
-            state.out.write(lnumbers.tostring_number(v))
+            sink(number_text(v))
         else:
             raise type_error(args, i + 1, "string")
+
+
+def io_write(state, args):
+    write_values(state.out.write, args, 0)
     return [state.stdout_file]
 
 
@@ -196,14 +209,7 @@ def file_write(state, args):
     f = args[0] if args else None
     if type(f) is not LuaUserdata:
         raise type_error(args, 1, "FILE*")
-    for i in range(1, len(args)):
-        v = args[i]
-        if type(v) is bytes:
-            f.value(v)
-        elif type(v) is int or type(v) is float:
-            f.value(lnumbers.tostring_number(v))
-        else:
-            raise type_error(args, i + 1, "string")
+    write_values(f.value, args, 1)
     return [f]
 
 
@@ -232,9 +238,18 @@ def file_tostring(state, args):
     return [b"file (0x%x)" % id(args[0])]
 
 
+def io_type(state, args):
+    v = arg(args, 1)
+    if type(v) is LuaUserdata and v.metatable is not None \
+            and v.metatable.get_str(b"__name") == b"FILE*":
+        return [b"file"]
+    return [None]
+
+
 def open_io(state) -> LuaTable:
     io = LuaTable()
-    register(io, "io.", {"write": io_write, "read": io_read, "lines": io_lines})
+    register(io, "io.", {"write": io_write, "read": io_read, "lines": io_lines,
+                         "type": io_type})
     methods = LuaTable()
     register(methods, "", {"write": file_write, "read": file_read, "lines": file_lines,
                            "flush": file_flush, "close": file_close,

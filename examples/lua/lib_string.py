@@ -84,8 +84,11 @@ def s_char(state, args):
 
 def s_format(state, args):
     fmt = check_string(args, 1)
+    # a call from Lua code names the function as the call site does, one from a
+    # library function (pcall) by its global name, as lua5.4 does
+    fname = "format" if state.called_from_lua else "string.format"
     return [lformat.format(fmt, args[1:], lambda v: runtime.tostring(state, v),
-                           runtime.type_name)]
+                           runtime.type_name, fname)]
 
 
 def pattern_args(args):
@@ -121,7 +124,7 @@ def s_gmatch(state, args):
     def step(state, args):
         r = next(it, None)
         if r is None:
-            return [None]
+            return []
         return list(r)
     return [Builtin("gmatch_iterator", step)]
 

@@ -105,7 +105,8 @@ def t_concat(state, args):
         elif type(v) is int or type(v) is float:
             parts.append(runtime.lnumbers.tostring_number(v))
         else:
-            raise LuaLibError("invalid value (at index %d) in table for 'concat'" % k)
+            raise LuaLibError("invalid value (%s) at index %d in table for 'concat'" % (
+                runtime.type_name(v), k))
         k += 1
     return [sep.join(parts)]
 

@@ -89,10 +89,21 @@ def _str2int(s):
     else:
         if not s or not all(48 <= c <= 57 for c in s):
             return None
+        s = s.lstrip(b"0") or b"0"
+        if len(s) > 19:  # overflows: a float (and clear of Python's int-text limit)
+            return None
         value = int(s)
         if value > MAXINTEGER + neg:
             return None
     return wrap(-value if neg else value)
+
+
+def _clamped_int(digits):
+    """A decimal exponent, held within +-10**9 (past that the result is 0 or inf
+    whatever the digits; Python refuses to read very long integers)."""
+    sign = -1 if digits[:1] == b"-" else 1
+    digits = digits.lstrip(b"+-").lstrip(b"0") or b"0"
+    return sign * (10**9 if len(digits) > 9 else int(digits))
 
 
 def _hex_float(sign, mantissa, exponent):
@@ -100,7 +111,7 @@ def _hex_float(sign, mantissa, exponent):
     digits = (whole + frac).lstrip(b"0") or b"0"
     # exact value: int(digits, 16) * 2**(exp - 4*len(frac)); build it as a hex
     # float literal so that the rounding is float.fromhex's correct rounding
-    exp = int(exponent or b"0") - 4 * len(frac)
+    exp = _clamped_int(exponent or b"0") - 4 * len(frac)
     text = "%s0x%sp%d" % (sign.decode(), digits.decode(), exp)
     try:
         return float.fromhex(text)

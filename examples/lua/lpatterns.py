@@ -80,7 +80,7 @@ class _MatchState:
         self.pat = pat
         self.pstart = pstart
         self.captures = []
-        self.depth = 0
+        self.items = {}  # pattern index -> (end index, _ItemSet)
 
     # --- pattern items ----------------------------------------------------
 
@@ -129,11 +129,6 @@ class _MatchState:
             p += 1
         return not found
 
-    def single_match(self, s, p, ep):
-        if s >= len(self.src):
-            return False
-        return self.item_accepts(self.src[s], p, ep)
-
     def item_accepts(self, c, p, ep):
         """Does byte ``c`` match the single-character class ``pat[p:ep]``?"""
         pc = self.pat[p]
@@ -144,6 +139,22 @@ class _MatchState:
         if pc == 0x5B:
             return self.match_set(c, p, ep - 1)
         return pc == c
+
+    def item(self, p):
+        """(end index, _ItemSet) of the single-character class at ``p``; raises the
+        malformed-pattern errors of class_end the first time it is reached."""
+        cached = self.items.get(p)
+        if cached is None:
+            ep = self.class_end(p)
+            text = self.pat[p:ep]
+            cls = _ITEM_SETS.get(text)
+            if cls is None:
+                if len(_ITEM_SETS) > 1024:
+                    _ITEM_SETS.clear()
+                cls = _ItemSet(bytes(c for c in range(256) if self.item_accepts(c, p, ep)))
+                _ITEM_SETS[text] = cls
+            cached = self.items[p] = (ep, cls)
+        return cached
 
     def first_item_finder(self):
         """A function giving the next position where a match can start, when the
@@ -156,25 +167,12 @@ class _MatchState:
         if pat[p] == ESC and p + 1 < len(pat) and pat[p + 1] in b"bf0123456789":
             return None
         try:
-            ep = self.class_end(p)
+            ep, cls = self.item(p)
         except LuaLibError:
             return None  # let the matcher raise it where lua5.4 does
-        if ep < len(pat) and pat[ep] in b"*?-":
+        if (ep < len(pat) and pat[ep] in b"*?-") or cls.everything:
             return None
-        item = pat[p:ep]
-        search = _FIRST_ITEM_SEARCH.get(item)
-        if search is None:
-            if len(_FIRST_ITEM_SEARCH) > 512:
-                _FIRST_ITEM_SEARCH.clear()
-            accepted = bytes(c for c in range(256) if self.item_accepts(c, p, ep))
-            if len(accepted) == 256:
-                search = _no_search
-            elif len(accepted) == 1:
-                search = _literal_search(accepted)
-            else:
-                search = _set_search(accepted)
-            _FIRST_ITEM_SEARCH[item] = search
-        return None if search is _no_search else search
+        return cls.find
 
     def match_balance(self, s, p):
         pat, src = self.pat, self.src
@@ -260,11 +258,10 @@ class _MatchState:
                     p += 2
                     if p >= plen or pat[p] != 0x5B:
                         raise LuaLibError("missing '[' after '%f' in pattern")
-                    ep = self.class_end(p)
+                    ep, cls = self.item(p)
                     previous = src[s - 1] if s > 0 else 0
                     current = src[s] if s < len(src) else 0
-                    if not self.match_set(previous, p, ep - 1) and \
-                            self.match_set(current, p, ep - 1):
+                    if not cls.table[previous] and cls.table[current]:
                         p = ep
                         continue
                     return -1
@@ -275,9 +272,9 @@ class _MatchState:
                     p += 2
                     continue
             # a single-character class with an optional quantifier
-            ep = self.class_end(p)
+            ep, cls = self.item(p)
             suffix = pat[ep] if ep < plen else 0
-            if not self.single_match(s, p, ep):
+            if s >= len(src) or not cls.table[src[s]]:
                 if suffix in (0x2A, 0x3F, 0x2D):  # '*' '?' '-': accept empty
                     p = ep + 1
                     continue
@@ -290,10 +287,7 @@ class _MatchState:
                 continue
             if suffix in (0x2B, 0x2A):  # '+' (one match done) or '*'
                 i = 1 if suffix == 0x2B else 0
-                count = 0
-                while self.single_match(s + i + count, p, ep):
-                    count += 1
-                i += count
+                i += cls.run(src, s + i)
                 while i >= 0 if suffix == 0x2A else i >= 1:
                     res = yield s + i, ep + 1
                     if res >= 0:
@@ -305,7 +299,7 @@ class _MatchState:
                     res = yield s, ep + 1
                     if res >= 0:
                         return res
-                    if not self.single_match(s, p, ep):
+                    if s >= len(src) or not cls.table[src[s]]:
                         return -1
                     s += 1
             s += 1
@@ -358,28 +352,39 @@ class _MatchState:
         return tuple(self.get_capture(i, s, e) for i in range(n))
 
 
-# first-item searches by item text: function(src, start) -> next candidate or -1
-_FIRST_ITEM_SEARCH = {}
+class _ItemSet:
+    """The bytes one single-character class accepts (``table[c]`` is 1 or 0), with
+    scans at C speed: ``run(src, pos)`` counts accepted bytes from ``pos``,
+    ``find(src, pos)`` gives the next accepted position or -1."""
+
+    __slots__ = ("table", "everything", "run", "find")
+
+    def __init__(self, accepted):
+        table = bytearray(256)
+        for c in accepted:
+            table[c] = 1
+        self.table = bytes(table)
+        self.everything = len(accepted) == 256
+        if not accepted:
+            self.run = lambda src, pos: 0
+            self.find = lambda src, pos: -1
+            return
+        byte_class = b"[" + b"".join(re.escape(bytes([c])) for c in accepted) + b"]"
+        run_regex = re.compile(byte_class + b"*")
+        self.run = lambda src, pos: run_regex.match(src, pos).end() - pos
+        if len(accepted) == 1:
+            self.find = lambda src, pos: src.find(accepted, pos)
+        else:
+            search = re.compile(byte_class).search
+
+            def find(src, pos):
+                m = search(src, pos)
+                return m.start() if m else -1
+            self.find = find
 
 
-def _no_search(src, start):
-    return start
-
-
-def _literal_search(byte):
-    def search(src, start):
-        return src.find(byte, start)
-    return search
-
-
-def _set_search(accepted):
-    regex = re.compile(b"[" + b"".join(re.escape(bytes([c])) for c in accepted) + b"]"
-                       if accepted else b"(?!)")
-
-    def search(src, start):
-        m = regex.search(src, start)
-        return m.start() if m else -1
-    return search
+# item sets by the item's text ("a", "%d", "[^%s,]"): the text alone decides the set
+_ITEM_SETS = {}
 
 
 def _start_index(init, length):
@@ -432,25 +437,45 @@ def _search(s, pat, start, want_positions):
 
 
 def gmatch(s, pat, init=1):
-    """``string.gmatch``: the capture tuples of successive matches. A ``^`` is an
-    ordinary character here, and an empty match right after the previous match's end
-    is skipped (Lua 5.4's rule)."""
-    start = min(_start_index(init, len(s)), len(s) + 1)
-    ms = _MatchState(s, pat, 0)
-    skip = ms.first_item_finder()
-    last = -1
-    src = start
-    while src <= len(s):
-        if skip is not None:
-            src = skip(s, src)
-            if src < 0:
-                return
-        e = ms.do_match(src)
-        if e >= 0 and e != last:
-            yield ms.captures_of(src, e)
-            src = last = e
-        else:
+    """``string.gmatch``: an iterator of the capture tuples of successive matches. A
+    ``^`` is an ordinary character here, and an empty match right after the previous
+    match's end is skipped (Lua 5.4's rule)."""
+    return _GMatchIterator(s, pat, min(_start_index(init, len(s)), len(s) + 1))
+
+
+class _GMatchIterator:
+    """gmatch's state between calls; an error leaves it as it was, so the next call
+    raises again, as lua5.4's iterator does."""
+
+    def __init__(self, s, pat, start):
+        self.ms = _MatchState(s, pat, 0)
+        self.src = start
+        self.last = -1
+        self.skip = None
+        self.skip_known = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        ms = self.ms
+        n = len(ms.src)
+        if not self.skip_known:
+            self.skip = ms.first_item_finder()
+            self.skip_known = True
+        src = self.src
+        while src <= n:
+            if self.skip is not None:
+                src = self.skip(ms.src, src)
+                if src < 0:
+                    break
+            e = ms.do_match(src)
+            if e >= 0 and e != self.last:
+                self.src = self.last = e
+                return ms.captures_of(src, e)
             src += 1
+        self.src = n + 1
+        raise StopIteration
 
 
 def _expand_replacement(ms, repl, s, e, out):

@@ -29,6 +29,23 @@ class LuaOpError(Exception):
         self.operand = operand
 
 
+class LuaNoIntegerError(Exception):
+    """'number has no integer representation' in a bitwise operation; ``operand``
+    names the culprit as in LuaOpError (lua5.4 adds its variable name)."""
+
+    def __init__(self, operand):
+        Exception.__init__(self, operand)
+        self.operand = operand
+
+
+def check_bitwise_operands(a, b, unary: bool) -> None:
+    """Both are numbers: raise LuaNoIntegerError unless both have integer values."""
+    if to_integer(a) is None:
+        raise LuaNoIntegerError("b")
+    if not unary and to_integer(b) is None:
+        raise LuaNoIntegerError("c")
+
+
 def type_name(v) -> str:
     if v is None:
         return "nil"
@@ -122,6 +139,8 @@ def arith(state, op: str, a, b):
     ta = type(a)
     tb = type(b)
     if (ta is int or ta is float) and (tb is int or tb is float):
+        if op in BITWISE:
+            check_bitwise_operands(a, b, False)
         return arith_numbers(op, a, b)
     event, word = ARITH_EVENTS[op]
     if op not in BITWISE and (ta is bytes or tb is bytes):
@@ -146,8 +165,6 @@ def arith(state, op: str, a, b):
     if h is not None:
         return first(call_function(state, h, [a, b]))
     if op in BITWISE:
-        if (ta is int or ta is float) and (tb is int or tb is float):
-            raise LuaLibError("number has no integer representation")
         bad_is_b = ta is int or ta is float
         raise LuaOpError("perform bitwise operation on", b if bad_is_b else a,
                          "c" if bad_is_b else "b")
@@ -159,6 +176,8 @@ def arith(state, op: str, a, b):
 def unary_arith(state, op: str, a):
     t = type(a)
     if t is int or t is float:
+        if op == "bnot":
+            check_bitwise_operands(a, a, True)
         return arith_numbers(op, a, a)
     if op == "unm" and t is bytes:
         x = to_number(a)
@@ -170,8 +189,6 @@ def unary_arith(state, op: str, a):
         return first(call_function(state, h, [a, a]))
     if op == "unm" and t is bytes:
         raise LuaLibError("attempt to unm a 'string' with a 'string'")
-    if op == "bnot" and (t is float):
-        raise LuaLibError("number has no integer representation")
     raise LuaOpError("perform bitwise operation on" if op == "bnot" else
                      "perform arithmetic on", a, "b")
 
@@ -183,17 +200,13 @@ def first(results: list):
 # -- comparison -----------------------------------------------------------------------------
 
 def raw_equal(a, b) -> bool:
-    if a is b:
-        return True
     ta = type(a)
     tb = type(b)
-    if ta is bool or tb is bool:
-        return False
     if (ta is int or ta is float) and (tb is int or tb is float):
-        return a == b
+        return a == b           # exact across int/float; NaN is not equal to itself
     if ta is bytes and tb is bytes:
         return a == b
-    return False
+    return a is b
 
 
 @dont_look_inside
@@ -229,6 +242,13 @@ def order(state, a, b, strict: bool) -> bool:
     if h is None:
         h = get_metamethod(state, b, event)
     if h is None:
+        if not strict:
+            # lua5.4 (LUA_COMPAT_LT_LE) still reads a <= b as not (b < a)
+            h = get_metamethod(state, b, b"__lt")
+            if h is None:
+                h = get_metamethod(state, a, b"__lt")
+            if h is not None:
+                return not truthy(first(call_function(state, h, [b, a])))
         raise compare_error(a, b)
     return truthy(first(call_function(state, h, [a, b])))
 

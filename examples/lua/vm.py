@@ -658,6 +658,9 @@ def unwind(state, frame: Frame, exc: Exception) -> Exception:
         err = LuaError(to_bytes("%s attempt to %s a %s value%s" % (
             where(frame), exc.verb, runtime.type_name(exc.value),
             operand_info(frame, exc.operand))))
+    elif type(exc) is runtime.LuaNoIntegerError:
+        err = LuaError(to_bytes("%s number%s has no integer representation" % (
+            where(frame), operand_info(frame, exc.operand))))
     elif type(exc) is LuaArgError:
         err = LuaError(to_bytes("%s %s" % (where(frame), arg_error_text(state, frame, exc))))
     elif type(exc) is RecursionError:

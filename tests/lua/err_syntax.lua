@@ -1,0 +1,5 @@
+-- a syntax error in the main chunk
+local x = 1
+for i = 1, 10 do
+  x = x + i
+print(x)

@@ -1,0 +1,21 @@
+-- string.format conversions and flags
+print(string.format("%d %i %u", 42, -7, 3))
+print(string.format("[%5d] [%-5d] [%05d] [%+d] [% d]", 42, 42, 42, 42, 42))
+print(string.format("%x %X %#x %o %#o", 3054, 3054, 3054, 8, 8))
+print(string.format("%c%c%c", 76, 117, 97))
+print(string.format("%e %E %.2e", 12345.6789, 0.000123, 1e10))
+print(string.format("%f %.2f %10.3f %-10.1f| %.0f", 3.14159, 2.675, -1.5, 2.25, 2.5))
+print(string.format("%g %g %g %g %G %.3g", 100000, 1000000, 1e-4, 1e-5, 1e-20, 3.14159))
+print(string.format("%s %s %s %10s %-10s| %.2s", "str", 42, 1.5, "right", "left", "truncate"))
+print(string.format("%q", "line\nbreak \"quoted\" \\ \0 \r end"))
+print(string.format("%q %q %q", 42, 1.5, math.mininteger))
+print(string.format("%a %A", 1.0, 0.5))
+print(string.format("%%d literal, %5.1s|", "abc"))
+print(string.format("%s %s", true, nil))
+print(string.format("%d", 3.0), pcall(string.format, "%d", 3.5))
+print(pcall(string.format, "%d", "x"))
+print(string.format("%.14g", 0.1), string.format("%.17g", 0.1))
+local rows = {}
+for i = 1, 120 do rows[#rows + 1] = string.format("%03d:%5.2f", i, i / 8) end
+print(rows[1], rows[60], rows[120], #table.concat(rows))
+print(string.format("%-3s|%3s|", "abcdef", "ab"))

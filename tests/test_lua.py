@@ -1,0 +1,72 @@
+"""The Lua corpus (tests/lua): each program's output equals lua5.4's, stored in
+NAME.expected; with the JIT on (low threshold, Python backend) the output is the
+same and the stats show that compiled code ran."""
+import pytest
+
+from lua_support import (CORPUS, LUA, corpus_programs, program_args, read_optional,
+                         run_ours, run_reference)
+
+PROGRAMS = corpus_programs()
+# programs whose JIT-on run takes long (many distinct loops to trace): slow profile
+SLOW_JIT = {"nbody", "json", "fannkuch", "spectralnorm", "mandelbrot", "richards"}
+# programs that never run a loop: a syntax error stops them before any code runs
+NO_LOOP = {"err_syntax"}
+
+
+def expected(name):
+    out = read_optional(name, ".expected")
+    err = read_optional(name, ".stderr")
+    return out, (err.decode().rstrip("\n") if err is not None else "")
+
+
+def run(name):
+    stdin = read_optional(name, ".stdin") or b""
+    return run_ours(name + ".lua", program_args(name), stdin)
+
+
+def test_corpus_is_large_enough():
+    assert len(PROGRAMS) >= 60, len(PROGRAMS)
+    missing = [n for n in PROGRAMS if read_optional(n, ".expected") is None]
+    assert not missing
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_program_jit_off(jit, name):
+    jit(enabled=False)
+    out, err, status = run(name)
+    want_out, want_err = expected(name)
+    assert out == want_out
+    assert err == want_err
+    status_file = read_optional(name, ".status")
+    assert status == (int(status_file) if status_file else (1 if want_err else 0))
+
+
+@pytest.mark.skipif(LUA is None, reason="lua5.4 is not installed")
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_expected_output_is_lua54s(name):
+    stdin = read_optional(name, ".stdin") or b""
+    out, err, status = run_reference(name + ".lua", program_args(name), stdin)
+    want_out, want_err = expected(name)
+    assert out == want_out
+    assert err == want_err
+
+
+def check_jit_on(jit, name):
+    jit(enabled=False)
+    plain = run(name)
+    stats = jit(backend="python", threshold=7, bridge_threshold=3, trace_limit=8000)
+    got = run(name)
+    assert got == plain
+    assert stats.loops >= 1, stats.summary()
+    assert stats.compiled_entries >= 1 and stats.compiled_iterations >= 1, stats.summary()
+
+
+@pytest.mark.parametrize("name", [n for n in PROGRAMS if n not in SLOW_JIT | NO_LOOP])
+def test_program_jit_on(jit, name):
+    check_jit_on(jit, name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SLOW_JIT))
+def test_program_jit_on_slow(jit, name):
+    check_jit_on(jit, name)
