@@ -33,6 +33,8 @@ examples:
   python benchmarks/run.py --skip-jit-off --expect-md5 5024283fa65866ddd347b877798e84d8 \\
       ../shared/data/bf/mandel.b
   python benchmarks/run.py --timeout 600 ../shared/data/bf/bench.b
+  python benchmarks/run.py -n 1 --skip-jit-off --backends python \\
+      --variant "no passes:enable_opts=" ../shared/data/bf/mandel.b
 
 A PROGRAM that does not exist is skipped with a message (exit status 0), so that
 scripts naming outside data (../shared/data/...) work in a clone without it.
@@ -41,9 +43,10 @@ exit status: 0, or 1 when a run failed or printed a different output.
 
 
 class Config:
-    def __init__(self, name: str, options: list[str]):
+    def __init__(self, name: str, options: list[str], params: list[str] | None = None):
         self.name = name
         self.options = options
+        self.params = params or []      # JIT parameters of this configuration only
         self.times: list[float] = []
         self.stats: dict | None = None
         self.digests: set[str] = set()
@@ -216,6 +219,11 @@ def main(argv: list[str] | None = None) -> int:
                              "as lower bounds")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="a JIT parameter for the JIT runs (repeatable)")
+    parser.add_argument("--variant", action="append", default=[],
+                        metavar="LABEL:NAME=VALUE[,NAME=VALUE...]",
+                        help="also time the first JIT backend with these parameters added, "
+                             "as a configuration named LABEL (repeatable); e.g. "
+                             "--variant 'no passes:enable_opts='")
     parser.add_argument("--stdin", metavar="FILE", help="feed FILE to the guest's input")
     parser.add_argument("--expect-md5", metavar="HEX",
                         help="the md5 of the correct output; every run is checked against it")
@@ -249,6 +257,13 @@ def main(argv: list[str] | None = None) -> int:
         backends.remove("native")
     for backend in backends:
         configs.append(Config(f"JIT {backend}", ["--backend", backend]))
+    for variant in ns.variant:
+        label, sep, params = variant.partition(":")
+        if not sep or not label or not backends:
+            parser.error(f"--variant {variant!r}: expected LABEL:NAME=VALUE[,NAME=VALUE...] "
+                         f"and at least one backend")
+        configs.append(Config(f"JIT {backends[0]} ({label})", ["--backend", backends[0]],
+                              [p for p in params.split(",") if p]))
 
     load_before = load_average()
     for rep in range(ns.repetitions):
@@ -257,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             print(f"[{rep + 1}/{ns.repetitions}] {config.name:<14} {program} ...",
                   end="", file=sys.stderr, flush=True)
-            params = ns.param if config is not baseline else []
+            params = ns.param + config.params if config is not baseline else []
             run_once(ns.python, config, program, ns.guest_args, params, ns.stdin, ns.timeout)
             if config.failure:
                 print(f" failed ({config.failure})", file=sys.stderr)
@@ -285,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if ns.param:
         header.append(f"- JIT parameters: {', '.join(ns.param)}")
+    for config in configs:
+        if config.params:
+            header.append(f"- {config.name}: also {', '.join(config.params)}")
     if ns.skip_jit_off:
         header.append("- JIT off: not timed (--skip-jit-off)")
     text = "\n".join(header) + "\n\n" + body + "\n"
