@@ -332,8 +332,10 @@ def field_descr(cls: type, name: str) -> FieldDescr:
     key = (cls, name)
     descr = _field_descrs.get(key)
     if descr is None:
-        immutable = quasi = False
+        immutable = quasi = virtualizable = False
         for klass in cls.__mro__:
+            if name in klass.__dict__.get("_virtualizable_", ()):
+                virtualizable = True
             fields = klass.__dict__.get("_immutable_fields_", ())
             if name in fields or name + "[*]" in fields:   # 'items[*]': the field too
                 immutable = True
@@ -341,7 +343,7 @@ def field_descr(cls: type, name: str) -> FieldDescr:
                 quasi = True
             if klass.__dict__.get("_immutable_", False):
                 immutable = True
-        descr = FieldDescr(cls, name, immutable, quasi)
+        descr = FieldDescr(cls, name, immutable, quasi, virtualizable)
         _field_descrs[key] = descr
     return descr
 

@@ -47,6 +47,7 @@ NAMESPACE = {
     "Obj.o": FieldDescr(Obj, "o"),
     "Obj.k": FieldDescr(Obj, "k", immutable=True),
     "Obj.q": FieldDescr(Obj, "q", quasi_immutable=True),
+    "Frame.acc": FieldDescr(Obj, "acc", virtualizable=True),
     "Obj.__class__": FieldDescr(Obj, "__class__"),
     "tuple": ArrayDescr("tuple", "r", immutable=True),
     "grow": CallDescr("grow", "v", reads=frozenset({"[]"}), writes=frozenset({"[]"})),
@@ -726,4 +727,29 @@ def test_quasi_immutable_and_class_stores_are_never_delayed():
         setfield(p0, p1, descr=Obj.__class__)
         guard_true(i2) [@f#1: p0]
         finish(descr=done)
+    """)
+
+
+def test_a_call_sees_virtualizable_fields_only_on_what_it_is_given():
+    check("""
+        [p0, p1, p3]
+        p2 = new_with_vtable(descr=Obj)
+        setfield(p0, p1, descr=Frame.acc)
+        setfield(p2, p1, descr=Frame.acc)
+        call_n(ConstPtr(anything_fn), p2, descr=anything)
+        guard_no_exception() [@f#0: p0]
+        p4 = getfield(p0, descr=Frame.acc)
+        call_n(ConstPtr(anything_fn), p0, descr=anything)
+        guard_no_exception() [@f#1: p0]
+        finish(p4, descr=done)
+    """, """
+        [p0, p1, p3]
+        p2 = new_with_vtable(descr=Obj)
+        setfield(p2, p1, descr=Frame.acc)
+        call_n(ConstPtr(anything_fn), p2, descr=anything)
+        guard_no_exception() [@f#0: p0] store(p0, Frame.acc=p1)
+        setfield(p0, p1, descr=Frame.acc)
+        call_n(ConstPtr(anything_fn), p0, descr=anything)
+        guard_no_exception() [@f#1: p0]
+        finish(p1, descr=done)
     """)

@@ -250,6 +250,17 @@ def test_stores_delayed_past_guards_are_done_on_every_exit(jit, backend, bridge_
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_virtualizable_fields_stay_in_registers_across_calls_not_given_the_frame(jit, backend):
+    got, stats = differential(jit, backend, objects.frame_loop, lambda: (0, 200),
+                              bridge_threshold=3)
+    assert_compiled_ran(stats, iterations=50)
+    loop = traces(objects.frame_loop)[0]
+    body = loop[loop.index("descr=loop0.body)\nlabel"):]
+    assert "call_r(ConstPtr(note)" in body and "setfield" not in body, body
+    assert "getfield" not in body, body
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_immutable_fields_of_a_constant_are_folded(jit, backend, tmp_path):
     got, stats = differential(jit, backend, objects.run_code,
                               lambda: (objects.Code(3, "c", (5, 6, 7)), 30))

@@ -289,6 +289,8 @@ class FieldDescr(Descr):
     name: str
     immutable: bool = False
     quasi_immutable: bool = False
+    virtualizable: bool = False   # in the class's _virtualizable_: residual code sees it
+                                  # only on an object passed to it
 
     def describe(self) -> str:
         return f"{self.owner.__qualname__}.{self.name}"

@@ -461,6 +461,51 @@ def tallied(pc, n):
     return tally.count, tally.total, tally.last, log
 
 
+# --- a virtualizable frame ------------------------------------------------------------
+
+
+class Frame:
+    _virtualizable_ = ["acc", "steps"]
+
+    def __init__(self):
+        self.acc = 0
+        self.steps = 0
+
+
+@dont_look_inside
+def note(value, log):
+    if value % 50 == 0:
+        log.append(value)
+
+
+@dont_look_inside
+def inspect_frame(frame, log):
+    log.append((frame.acc, frame.steps))
+
+
+frame_driver = JitDriver(greens=["pc"], reds=["i", "n", "frame", "log"],
+                         virtualizables=["frame"], name="frame")
+
+
+@frame_driver.portal
+def frame_loop(pc, n):
+    """The frame's fields change every iteration around a residual call that is not
+    given the frame (they stay in registers); every 30th step a call that is given
+    it must see them written."""
+    frame = Frame()
+    log = []
+    i = 0
+    while i < n:
+        frame_driver.jit_merge_point(pc=pc, i=i, n=n, frame=frame, log=log)
+        frame.acc = frame.acc + i
+        note(i, log)
+        frame.steps = frame.steps + 1
+        if i % 30 == 29:
+            inspect_frame(frame, log)
+        i += 1
+    return frame.acc, frame.steps, log
+
+
 # --- tuples, dicts, lists, globals -------------------------------------------------------
 
 LIMIT = 7

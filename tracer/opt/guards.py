@@ -28,7 +28,8 @@ What it may not touch: a guard that can fail stays, even one that always fails
 ``guard_exception``) are never merged, except ``guard_not_invalidated`` after
 another with no residual call, store to a quasi-immutable field or label between
 them (only those can invalidate the code); snapshots are left
-as they are.  A residual call may assign ``__class__``, so class facts end there;
+as they are.  A residual call may assign ``__class__``, so class facts end there
+(but those of ints, floats, strings and the other immutable builtins);
 label arguments are unknown at every label.
 """
 from __future__ import annotations
@@ -112,7 +113,9 @@ class GuardImplicationPass(ForwardPass):
             return
         if op.spec.has(Flag.CALL) and not (isinstance(op.descr, CallDescr)
                                            and op.descr.elidable):
-            self.classes.clear()
+            # instances of the immutable builtins cannot be given another class
+            self.classes = {box: cls for box, cls in self.classes.items()
+                            if cls in _FIXED_CLASSES}
             self.not_invalidated = False
         elif op.name == "setfield" and getattr(op.descr, "name", None) == "__class__":
             self.classes.clear()
@@ -299,6 +302,9 @@ class GuardImplicationPass(ForwardPass):
                 self.classes[value] = type(const.value)
         elif value.kind == "i":
             self.truth[value] = bool(const.value)
+
+
+_FIXED_CLASSES = (int, bool, float, str, bytes, tuple, type(None))
 
 
 def _snapshot_with(snapshot: Snapshot, box: Box, const: Const) -> Snapshot:

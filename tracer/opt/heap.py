@@ -52,7 +52,10 @@ of them for a call that may do anything), an op with an unknown side effect, and
 the end of the trace or a label.  A guard on the way gets the pending stores in its
 snapshot (``heap_store_past_guard``): when it fails, resume does them before the
 interpreter goes on.  Stores to quasi-immutable fields and to ``__class__`` are
-never delayed (their effect is tested at once).
+never delayed (their effect is tested at once).  Fields a class lists in
+``_virtualizable_`` are seen by residual code only on an object passed to it: a
+call that may read anything still leaves their stores pending and their cached
+values known on every other object.
 
 Across the loop's label.  For a field the body's label carries (``export_loads``
 in unroll.py made the field's value at the start of the body a label argument, and
@@ -130,10 +133,21 @@ class HeapPass(ForwardPass):
 
     # -- delayed stores ------------------------------------------------------------
 
-    def flush(self, name: str | None) -> None:
+    @staticmethod
+    def unseen(obj: Value, passed: frozenset) -> bool:
+        """A virtualizable ``obj`` is none of the objects a call is given
+        (``passed``).  By the contract of ``_virtualizable_`` residual code reaches
+        such an object only through a reference it is passed, so identity decides
+        (another box that may hold the same object does not count)."""
+        return obj not in passed
+
+    def flush(self, name: str | None, passed: frozenset | None = None) -> None:
         """Emit the delayed stores of the fields called ``name`` (all for None), in
-        program order."""
+        program order; with ``passed`` (what a residual call is given), those of
+        virtualizable fields only on the objects passed."""
         for key, op in list(self.pending.items()):
+            if passed is not None and key[1].virtualizable and self.unseen(key[0], passed):
+                continue
             if name is None or key[1].name == name:
                 del self.pending[key]
                 op.args = [resolve(a) for a in op.args]
@@ -202,13 +216,20 @@ class HeapPass(ForwardPass):
         descr = op.descr
         reads = descr.reads if isinstance(descr, CallDescr) else None
         writes = descr.writes if isinstance(descr, CallDescr) else None
+        # a virtualizable's fields are seen by residual code only on an object it
+        # is given: "passed" lists what the call may see them on
+        passed = frozenset(resolve(a) for a in op.args[1:] if a.kind == "r")
         if reads is None or writes is None:
-            self.flush(None)
+            self.flush(None, passed)
         else:
             for name in reads | writes:
-                self.flush(name)
+                self.flush(name, passed)
         if writes is None:
+            kept = {d: {o: v for o, v in cache.items() if self.unseen(o, passed)}
+                    for d, cache in self.fields.items() if d.virtualizable}
             self.forget_all()
+            for d, cache in kept.items():
+                self.fields.setdefault(d, {}).update(cache)
             return
         for name in writes:
             if name == ITEMS:

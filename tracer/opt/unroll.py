@@ -212,7 +212,8 @@ _ITEMS = "[]"
 
 def _writes(op: Op):
     """What ``op`` may write: None (nothing), "all", or ("field", name) /
-    ("items", storage, array, index) / ("items", None) (every array, lengths too)."""
+    ("items", storage, array, index) / ("call", names) / ("call any", the objects it
+    is given: anything but the virtualizable fields of other objects)."""
     spec = op.spec
     if op.name == "setfield":
         return ("field", op.descr.name)
@@ -222,7 +223,9 @@ def _writes(op: Op):
         if spec.has(Flag.PURE):
             return None
         writes = op.descr.writes if isinstance(op.descr, CallDescr) else None
-        return "all" if writes is None else ("call", writes)
+        if writes is None:      # anything, but virtualizable fields of what it is not given
+            return ("call any", frozenset(resolve(a) for a in op.args[1:]))
+        return ("call", writes)
     if op.name == "new_with_vtable" or not spec.has(Flag.SIDE_EFFECT):
         return None
     return "all"
@@ -230,7 +233,8 @@ def _writes(op: Op):
 
 def _changes_lengths(op: Op) -> bool:
     w = _writes(op)
-    return w == "all" or (isinstance(w, tuple) and w[0] == "call" and _ITEMS in w[1])
+    return w == "all" or (isinstance(w, tuple) and (
+        w[0] == "call any" or (w[0] == "call" and _ITEMS in w[1])))
 
 
 class _Offsets:
@@ -271,6 +275,9 @@ def _clobbers(write, load: Op, offsets: _Offsets) -> bool:
         return False
     if write == "all":
         return True
+    if write[0] == "call any":
+        return not (load.name == "getfield" and load.descr.virtualizable
+                    and resolve(load.args[0]) not in write[1])
     if write[0] == "call":
         if load.name == "getfield":
             return load.descr.name in write[1]
