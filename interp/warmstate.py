@@ -460,6 +460,11 @@ class WarmState:
         os.makedirs(directory, exist_ok=True)
         stats = get_stats()
         n = stats.loops + stats.bridges
+        if stage == "recorded":
+            self._dump_step = 0
+        elif stage != "optimized":       # after a pass: numbered, so that they sort
+            self._dump_step = getattr(self, "_dump_step", 0) + 1
+            stage = f"{self._dump_step:02d}-{stage}"
         path = os.path.join(directory, f"{n:04d}-{trace.name}.{stage}.txt")
         with open(path, "w") as f:
             f.write(format_trace(trace))
