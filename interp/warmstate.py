@@ -287,6 +287,7 @@ class WarmState:
         stands at that merge point), else what the portal should do after an abort."""
         stats = get_stats()
         t0 = time.perf_counter()
+        passed: set = set()          # the keys this trace went through
         while True:
             try:
                 mi.run()
@@ -302,10 +303,13 @@ class WarmState:
                     if self._jump(mi, rec, mp.reds, loop.target, loop.input_classes):
                         return None
                     return self._give_up(mi, "a red changed its type at a loop's entry")
-                if is_bridge:
+                if is_bridge and (key in passed or len(rec.trace.ops) > self._bridge_limit()):
+                    # a bridge goes on through merge points without code, to reach
+                    # one that has a loop; it ends where it would go round in circles
                     args = [const_ref(g) for g in greens] + [mi.as_ref(tv) for tv in mp.reds]
                     rec.record("finish", args, ExitDescr("merge_point"))
                     return None
+                passed.add(key)
                 self._record_marker(rec, greens)
                 mi.frames[-1].index += 1
                 continue
@@ -316,6 +320,11 @@ class WarmState:
                 stats.time_tracing += time.perf_counter() - t0
                 stats.aborts["the portal returned while tracing"] += 1
                 return (True, ret.value)
+
+    def _bridge_limit(self) -> int:
+        """Ops after which a bridge ends at the next merge point instead of going
+        on to one with a loop (half the trace limit: room to finish the iteration)."""
+        return self.params_get("trace_limit") // 2
 
     def _own_classes(self, mi):
         return [box.pyclass if box.kind == "i" else (float if box.kind == "f" else None)

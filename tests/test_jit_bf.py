@@ -76,6 +76,18 @@ def test_bridges_keep_failures_in_compiled_code(jit):
     assert stats.backend_counts["python"] == stats.loops + stats.bridges
 
 
+def test_a_bridge_goes_on_to_the_loop_it_reaches(jit):
+    # the inner loop's exit gets a bridge; it runs on through the outer loop's
+    # commands (merge points without code) into the inner loop again, so after it
+    # is compiled the program never leaves compiled code until the outer loop ends
+    source = "+" * 40 + "[>" + "+" * 30 + "[>+<-]<-]>>."
+    expected, got, stats = run_both(jit, "nested_bridge", source, b"", "python")
+    assert got == expected
+    assert stats.bridges >= 1, stats.summary()
+    assert stats.compiled_entries <= 5, stats.summary()
+    assert stats.compiled_iterations >= 1000, stats.summary()
+
+
 def test_hello_world_prints_hello(jit):
     jit(threshold=2)
     assert run_bf(HELLO) == b"Hello World!\n"
