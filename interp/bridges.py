@@ -16,7 +16,7 @@ from metajit.interp.stats import get_stats
 from metajit.interp.values import (LIST_ITER_DESCR, MARKER_DESCRS, RANGE_DESCR,
                                    RANGE_ITER_DESCR, TUPLE_DESCR, TV, VListIter, VRange, VRangeIter, VTuple,
                                    const_tv, field_values, materialize)
-from metajit.tracer.ir import Box, Const, SizeDescr, Virtual, failargs
+from metajit.tracer.ir import ArrayDescr, Box, Const, SizeDescr, Virtual, failargs
 from metajit.tracer.recorder import Recorder
 
 
@@ -42,6 +42,12 @@ def _entry_tv(entry, boxes: dict, values: dict, memo: dict, mi: MetaInterp) -> T
             return memo[id(entry)]
         if isinstance(entry.descr, SizeDescr) and entry.descr not in MARKER_DESCRS:
             return _program_object(entry, boxes, values, memo, mi)
+        if isinstance(entry.descr, ArrayDescr) and entry.descr.storage == "list":
+            from metajit.interp.tracing_rules import _make_list
+            items = [_entry_tv(entry.fields[i], boxes, values, memo, mi)
+                     for i in range(len(entry.fields))]
+            tv = memo[id(entry)] = mi.residual_call(_make_list, items, can_raise=False)
+            return tv
         fields = field_values({k: _entry_tv(v, boxes, values, memo, mi)
                                for k, v in entry.fields.items()})
         concrete = materialize(entry.descr, {k: tv.value for k, tv in fields.items()})

@@ -454,8 +454,12 @@ def _residual_descr(func: Any, can_raise: bool = True, elidable: bool = False) -
     key = (id(func), can_raise, elidable)
     descr = _descr_cache.get(key)
     if descr is None:
-        reads, writes = (frozenset(), frozenset()) if elidable else call_effects(func)
-        descr = CallDescr(_name(func), "r", can_raise, elidable, reads, writes)
+        builds = getattr(func, "_metajit_builds_", None)
+        if elidable or builds is not None:
+            reads, writes = frozenset(), frozenset()
+        else:
+            reads, writes = call_effects(func)
+        descr = CallDescr(_name(func), "r", can_raise, elidable, reads, writes, builds)
         _descr_cache[key] = (descr, func)   # the func held alive: id() is the key
         return descr
     return descr[0]

@@ -13,7 +13,7 @@ from typing import Any
 
 from metajit.interp.jitcode import AFTER_CTOR, BEFORE, JitCode
 from metajit.interp.values import MARKER_DESCRS, materialize
-from metajit.tracer.ir import Box, Const, SizeDescr, Snapshot, Virtual
+from metajit.tracer.ir import ArrayDescr, Box, Const, SizeDescr, Snapshot, Virtual
 
 
 class ResumeFrame:
@@ -55,6 +55,11 @@ def decode_entry(entry, values: dict[int, Any], memo: dict[int, Any]) -> Any:
             for field, sub in entry.fields.items():
                 setattr(obj, getattr(field, "name", field), decode_entry(sub, values, memo))
             return obj
+        if isinstance(entry.descr, ArrayDescr) and entry.descr.storage == "list":
+            items = memo[id(entry)] = []            # a list may hold itself
+            items.extend(decode_entry(entry.fields[i], values, memo)
+                         for i in range(len(entry.fields)))
+            return items
         fields = {k: decode_entry(v, values, memo) for k, v in entry.fields.items()}
         obj = materialize(entry.descr, fields)
         memo[id(entry)] = obj

@@ -541,6 +541,9 @@ def _make_list(*items):
     return list(items)
 
 
+_make_list._metajit_builds_ = "list"     # the optimiser may keep the new list virtual
+
+
 def _make_dict(*items):
     return dict(zip(items[::2], items[1::2]))
 

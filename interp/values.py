@@ -129,6 +129,8 @@ def materialize(descr, fields: dict) -> Any:
         it = iter(fields["lst"])
         it.__setstate__(fields["index"])
         return it
+    if isinstance(descr, ArrayDescr) and descr.storage == "list":
+        return [fields[i] for i in range(len(fields))]
     if isinstance(descr, SizeDescr):
         obj = descr.cls.__new__(descr.cls)
         for name, value in fields.items():

@@ -2,7 +2,7 @@
 every pass, this one included, on the reference interpreter."""
 import textwrap
 
-from metajit.tracer.ir import CallDescr, FieldDescr, SizeDescr
+from metajit.tracer.ir import ArrayDescr, CallDescr, FieldDescr, SizeDescr
 from metajit.tracer.opt.base import OptContext
 from metajit.tracer.opt.virtualize import VirtualizePass
 from metajit.tracer.text import format_trace, parse_trace
@@ -293,3 +293,73 @@ def test_a_boxed_number_in_a_snapshot_is_the_number():
         finish(p2, descr=done)
     """)
     assert counts["virtualize.snapshot_unboxed"] == 3
+
+
+# --- lists built by the tracer's list displays ------------------------------------------
+
+LIST_NS = dict(NAMESPACE, make_list=CallDescr("make_list", "r", can_raise=False,
+                                              reads=frozenset(), writes=frozenset(),
+                                              builds="list"),
+               list=ArrayDescr("list", "r"))
+
+
+def check_lists(before: str, after: str) -> dict:
+    trace = parse_trace(textwrap.dedent(before), LIST_NS)
+    ctx = OptContext()
+    VirtualizePass().run(trace, ctx)
+    expected = parse_trace(textwrap.dedent(after), trace.objects)
+    assert format_trace(trace) == format_trace(expected)
+    return ctx.rule_counts
+
+
+def test_a_list_read_at_constant_indices_is_never_built():
+    counts = check_lists("""
+        [p0, p1, i2]
+        p3 = call_r(ConstPtr(mk), p0, p1, descr=make_list)
+        i4 = arraylen(p3, descr=list)
+        setarrayitem_r(p3, 1, p0, descr=list)
+        p5 = getarrayitem_r(p3, 1, descr=list)
+        guard_true(i2) [@f#0: p3]
+        finish(i4, p5, descr=done)
+    """, """
+        [p0, p1, i2]
+        guard_true(i2) [@f#0: v0] {v0 = array(list_2, p0, p0)}
+        finish(2, p0, descr=done)
+    """)
+    assert counts["virtualize.list"] == 1 and counts["virtualize.arraylen"] == 1
+
+
+def test_a_list_that_escapes_is_built_with_its_items_as_they_are():
+    check_lists("""
+        [p0, p1, i2]
+        p3 = call_r(ConstPtr(mk), p0, p1, descr=make_list)
+        setarrayitem_r(p3, 0, p1, descr=list)
+        p4 = getarrayitem_r(p3, i2, descr=list)
+        finish(p4, descr=done)
+    """, """
+        [p0, p1, i2]
+        p3 = call_r(ConstPtr(mk), p1, p1, descr=make_list)
+        p4 = getarrayitem_r(p3, i2, descr=list)
+        finish(p4, descr=done)
+    """)
+
+
+def test_a_list_holding_a_virtual_object_and_itself():
+    check_lists("""
+        [p0]
+        p1 = new_with_vtable(descr=Obj)
+        p3 = call_r(ConstPtr(mk), p1, p0, descr=make_list)
+        setfield(p1, p3, descr=Obj.a)
+        setarrayitem_r(p3, 1, p3, descr=list)
+        call_n(ConstPtr(print), p3, descr=show)
+        finish(descr=done)
+    """, """
+        [p0]
+        p3 = call_r(ConstPtr(mk), null, null, descr=make_list)
+        p1 = new_with_vtable(descr=Obj)
+        setfield(p1, p3, descr=Obj.a)
+        setarrayitem_r(p3, 0, p1, descr=list_2)
+        setarrayitem_r(p3, 1, p3, descr=list_2)
+        call_n(ConstPtr(print), p3, descr=show)
+        finish(descr=done)
+    """)

@@ -261,6 +261,16 @@ def test_virtualizable_fields_stay_in_registers_across_calls_not_given_the_frame
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_lists_made_in_the_loop_are_not_built(jit, backend):
+    got, stats = differential(jit, backend, objects.pairs, lambda: (0, 150))
+    assert_compiled_ran(stats, iterations=50)
+    assert stats.rule_counts["virtualize.list"] >= 1, stats.rule_counts
+    loop = traces(objects.pairs)[0]
+    body = loop[loop.index("descr=loop0.body)\nlabel"):]
+    assert "_make_list" not in body and "getarrayitem" not in body, body
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_immutable_fields_of_a_constant_are_folded(jit, backend, tmp_path):
     got, stats = differential(jit, backend, objects.run_code,
                               lambda: (objects.Code(3, "c", (5, 6, 7)), 30))

@@ -326,13 +326,16 @@ class Effect(enum.Enum):
 class CallDescr(Descr):
     """A residual call: the callable is the first argument (a Const normally).
     ``reads``/``writes`` name the fields the callee may touch: a frozenset of
-    FieldDescr names, or None for "anything"."""
+    FieldDescr names, or None for "anything".  ``builds`` is ``"list"`` for a
+    callee that returns a new list of its arguments and does nothing else (the
+    optimiser may then never build it)."""
     name: str
     result: str = "r"
     can_raise: bool = True
     elidable: bool = False
     reads: frozenset | None = None
     writes: frozenset | None = None
+    builds: str | None = None
 
     def describe(self) -> str:
         return self.name

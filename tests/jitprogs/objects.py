@@ -506,6 +506,32 @@ def frame_loop(pc, n):
     return frame.acc, frame.steps, log
 
 
+# --- lists made in the loop -------------------------------------------------------------
+
+pairs_driver = JitDriver(greens=["pc"], reds=["i", "n", "acc", "kept"], name="pairs")
+
+
+@pairs_driver.portal
+def pairs(pc, n):
+    """A two-item list made every iteration and read back (never built); every 11th
+    one is kept (built where it escapes); past step 60 a branch flips while a list
+    is still virtual."""
+    acc = 0
+    kept = []
+    i = 0
+    while i < n:
+        pairs_driver.jit_merge_point(pc=pc, i=i, n=n, acc=acc, kept=kept)
+        pair = [i, i * 3]
+        pair[1] = pair[1] - 1
+        acc += pair[0] + pair[1] + len(pair)
+        if i > 60:
+            acc -= pair[0]
+        if i % 11 == 10:
+            kept.append(pair)
+        i += 1
+    return acc, kept
+
+
 # --- tuples, dicts, lists, globals -------------------------------------------------------
 
 LIMIT = 7

@@ -43,11 +43,17 @@ with the same fields, or ``LabelShapeMismatch`` has the round redone with that
 argument passed as a real object.  Virtuals held in the fields of such an object
 are forced (passed real).
 
-What it does not do yet: virtual arrays.
+Lists.  A ``call_r`` whose CallDescr ``builds`` lists (the tracer's list displays,
+``[a, b]``) makes a virtual list of its arguments: ``getarrayitem_r`` and
+``setarrayitem_r`` at a constant index in range and ``arraylen`` are answered from
+it, snapshots get a ``Virtual(list)`` with its items, and forcing emits the call
+with the current items (a virtual item is made after the list and stored into it).
+Lists do not cross the loop's label yet.
 """
 from __future__ import annotations
 
-from metajit.tracer.ir import Box, Const, FieldDescr, Op, SizeDescr, Snapshot, Value, Virtual
+from metajit.tracer.ir import (ArrayDescr, Box, CallDescr, Const, FieldDescr, Op, SizeDescr,
+                               Snapshot, Value, Virtual)
 from metajit.tracer.opt.base import ForwardPass, resolve
 from metajit.tracer.opt.unroll import VIRTUAL_LABEL_ARGS, LabelShapeMismatch
 
@@ -58,6 +64,23 @@ class _VirtualObject:
     def __init__(self, op: Op):
         self.op = op                                   # the new_with_vtable not emitted
         self.fields: dict[FieldDescr, Value] = {}
+
+    @property
+    def cls(self) -> type:
+        return self.op.descr.cls
+
+
+class _VirtualList:
+    """A list built by a ``call_r`` whose CallDescr ``builds`` lists, not emitted."""
+    __slots__ = ("op", "items")
+    cls = list
+
+    def __init__(self, op: Op):
+        self.op = op
+        self.items: list[Value] = [resolve(a) for a in op.args[1:]]
+
+
+LIST_DESCR = ArrayDescr("list", "r")
 
 
 class VirtualizePass(ForwardPass):
@@ -79,12 +102,26 @@ class VirtualizePass(ForwardPass):
         obj = self.virtual(value)
         if obj is None:
             return
-        del self.virtuals[obj.op.result]
+        box = obj.op.result
+        del self.virtuals[box]
         self.ctx.count("virtualize.forced")
+        if isinstance(obj, _VirtualList):
+            # built with its real items; the virtual ones are made and stored after
+            # (they may lead back to the list)
+            later = [i for i, item in enumerate(obj.items)
+                     if self.virtual(item) is not None or resolve(item) is box]
+            items = [Const("r", None) if i in later else resolve(item)
+                     for i, item in enumerate(obj.items)]
+            self.out.append(Op(obj.op.name, [obj.op.args[0]] + items, obj.op.descr, box))
+            for i in later:
+                self.force(obj.items[i])
+                self.out.append(Op("setarrayitem_r", [box, Const("i", i),
+                                                      resolve(obj.items[i])], LIST_DESCR))
+            return
         self.out.append(obj.op)
         for descr, field in obj.fields.items():
             self.force(field)
-            self.out.append(Op("setfield", [obj.op.result, resolve(field)], descr))
+            self.out.append(Op("setfield", [box, resolve(field)], descr))
 
     def default(self, op: Op) -> None:
         for arg in op.args:
@@ -114,18 +151,18 @@ class VirtualizePass(ForwardPass):
         jump the arguments must have exactly ``shapes``, or the round is redone."""
         args = jump.args
         if shapes is None:
-            chosen = [k for k, a in enumerate(args) if self.virtual(a) is not None
+            chosen = [k for k, a in enumerate(args) if isinstance(self.virtual(a), _VirtualObject)
                       and args.count(a) == 1 and k not in left_alone]
         else:
             chosen = list(shapes)
         for k in chosen:             # what the fields hold is passed as it is: real
             obj = self.virtual(args[k])
-            for field in (obj.fields.values() if obj is not None else ()):
+            for field in (obj.fields.values() if isinstance(obj, _VirtualObject) else ()):
                 self.force(field)
         new_shapes: dict[int, tuple] = {}
         for k in chosen:
             obj = self.virtual(args[k])
-            if obj is None or args.count(args[k]) != 1:
+            if not isinstance(obj, _VirtualObject) or args.count(args[k]) != 1:
                 if shapes is None:
                     continue
                 raise LabelShapeMismatch(k)
@@ -175,7 +212,7 @@ class VirtualizePass(ForwardPass):
 
     def optimize_setfield(self, op: Op) -> None:
         obj = self.virtual(op.args[0])
-        if obj is None:
+        if not isinstance(obj, _VirtualObject):
             self.default(op)
             return
         obj.fields.pop(op.descr, None)          # insertion order is assignment order
@@ -184,11 +221,54 @@ class VirtualizePass(ForwardPass):
 
     def optimize_getfield(self, op: Op) -> None:
         obj = self.virtual(op.args[0])
-        if obj is None or op.descr not in obj.fields:
+        if not isinstance(obj, _VirtualObject) or op.descr not in obj.fields:
             self.default(op)
             return
         self.replace(op.result, obj.fields[op.descr])
         self.ctx.count("virtualize.getfield")
+
+    # -- lists --
+    def optimize_call_r(self, op: Op) -> None:
+        if isinstance(op.descr, CallDescr) and op.descr.builds == "list":
+            self.virtuals[op.result] = _VirtualList(op)
+            self.ctx.count("virtualize.list")
+            return
+        self.default(op)
+
+    def list_item(self, op: Op) -> tuple[_VirtualList, int] | None:
+        """The virtual list and constant in-range index ``op`` reads or writes."""
+        obj = self.virtual(op.args[0])
+        index = op.args[1]
+        if (isinstance(obj, _VirtualList) and isinstance(index, Const)
+                and 0 <= int(index.value) < len(obj.items)):
+            return obj, int(index.value)
+        return None
+
+    def optimize_getarrayitem_r(self, op: Op) -> None:
+        found = self.list_item(op)
+        if found is None:
+            self.default(op)
+            return
+        obj, index = found
+        self.replace(op.result, obj.items[index])
+        self.ctx.count("virtualize.getarrayitem")
+
+    def optimize_setarrayitem_r(self, op: Op) -> None:
+        found = self.list_item(op)
+        if found is None:
+            self.default(op)
+            return
+        obj, index = found
+        obj.items[index] = resolve(op.args[2])
+        self.ctx.count("virtualize.setarrayitem")
+
+    def optimize_arraylen(self, op: Op) -> None:
+        obj = self.virtual(op.args[0])
+        if not isinstance(obj, _VirtualList):
+            self.default(op)
+            return
+        self.replace(op.result, Const("i", len(obj.items)))
+        self.ctx.count("virtualize.arraylen")
 
     def optimize_same_as_r(self, op: Op) -> None:
         if self.virtual(op.args[0]) is None:
@@ -200,7 +280,7 @@ class VirtualizePass(ForwardPass):
     def optimize_guard_class(self, op: Op) -> None:
         obj = self.virtual(op.args[0])
         cls = op.args[1]
-        if obj is not None and isinstance(cls, Const) and cls.value is obj.op.descr.cls:
+        if obj is not None and isinstance(cls, Const) and cls.value is obj.cls:
             self.ctx.count("virtualize.guard_class")
             return
         self.default(op)
@@ -248,8 +328,12 @@ class VirtualizePass(ForwardPass):
                 return value
             copy = made.get(id(obj))
             if copy is None:
-                copy = made[id(obj)] = Virtual(obj.op.descr)
-                copy.fields = {k: value_of(v) for k, v in obj.fields.items()}
+                if isinstance(obj, _VirtualList):
+                    copy = made[id(obj)] = Virtual(LIST_DESCR)
+                    copy.fields = {i: value_of(v) for i, v in enumerate(obj.items)}
+                else:
+                    copy = made[id(obj)] = Virtual(obj.op.descr)
+                    copy.fields = {k: value_of(v) for k, v in obj.fields.items()}
             return copy
 
         return snapshot.map_entries(value_of)
