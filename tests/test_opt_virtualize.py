@@ -20,8 +20,8 @@ NAMESPACE = {"Obj": SizeDescr(Obj), "Obj.a": FieldDescr(Obj, "a"), "Obj.b": Fiel
              "ObjClass": Obj, "OtherClass": Other, "show": CallDescr("show", "v")}
 
 
-def check(before: str, after: str) -> dict:
-    trace = parse_trace(textwrap.dedent(before), NAMESPACE)
+def check(before: str, after: str, namespace: dict = NAMESPACE) -> dict:
+    trace = parse_trace(textwrap.dedent(before), namespace)
     ctx = OptContext()
     VirtualizePass().run(trace, ctx)
     expected = parse_trace(textwrap.dedent(after), trace.objects)
@@ -304,12 +304,7 @@ LIST_NS = dict(NAMESPACE, make_list=CallDescr("make_list", "r", can_raise=False,
 
 
 def check_lists(before: str, after: str) -> dict:
-    trace = parse_trace(textwrap.dedent(before), LIST_NS)
-    ctx = OptContext()
-    VirtualizePass().run(trace, ctx)
-    expected = parse_trace(textwrap.dedent(after), trace.objects)
-    assert format_trace(trace) == format_trace(expected)
-    return ctx.rule_counts
+    return check(before, after, LIST_NS)
 
 
 def test_a_list_read_at_constant_indices_is_never_built():
