@@ -36,6 +36,15 @@ class Frame:
     values (after a call with all results, or VARARG); ``nresults`` how many
     results the caller wants (-1: all); ``is_entry`` marks the first frame of a
     portal run, whose return leaves the portal."""
+    closure: LuaFunction
+    base: int
+    pc: int
+    top: int
+    nresults: int
+    caller: object
+    is_entry: bool
+    varargs: object
+    tbc: object
 
     def __init__(self, closure: LuaFunction, base: int, nresults: int, caller, is_entry: bool):
         self.closure = closure
