@@ -70,3 +70,17 @@ def test_program_jit_on(jit, name):
 @pytest.mark.parametrize("name", sorted(SLOW_JIT))
 def test_program_jit_on_slow(jit, name):
     check_jit_on(jit, name)
+
+
+def test_metajit_run_finds_lua_by_extension(tmp_path):
+    """``metajit run prog.lua ARGS`` goes through the registered language: arguments
+    reach ``arg``, an uncaught error is one message line and status 1."""
+    import subprocess
+    import sys
+    prog = tmp_path / "prog.lua"
+    prog.write_text('print(#arg, arg[1], ...)\nerror("stop here")\n')
+    proc = subprocess.run([sys.executable, "-m", "metajit", "run", str(prog), "x", "y"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert proc.stdout == "2\tx\tx\ty\n"
+    assert proc.stderr.splitlines()[0] == "lua: %s:2: stop here" % prog
+    assert proc.returncode == 1
