@@ -51,10 +51,10 @@ def test_expected_output_is_lua54s(name):
     assert err == want_err
 
 
-def check_jit_on(jit, name):
+def check_jit_on(jit, name, backend="python"):
     jit(enabled=False)
     plain = run(name)
-    stats = jit(backend="python", threshold=7, bridge_threshold=3, trace_limit=8000)
+    stats = jit(backend=backend, threshold=7, bridge_threshold=3, trace_limit=8000)
     got = run(name)
     assert got == plain
     assert stats.loops >= 1, stats.summary()
@@ -64,6 +64,11 @@ def check_jit_on(jit, name):
 @pytest.mark.parametrize("name", [n for n in PROGRAMS if n not in SLOW_JIT | NO_LOOP])
 def test_program_jit_on(jit, name):
     check_jit_on(jit, name)
+
+
+@pytest.mark.parametrize("name", ["fib", "sieve", "closures", "meta_arith", "loops"])
+def test_program_jit_on_reference_backend(jit, name):
+    check_jit_on(jit, name, backend="reference")
 
 
 @pytest.mark.slow
