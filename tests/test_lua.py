@@ -3,7 +3,7 @@ NAME.expected; with the JIT on (low threshold, Python backend) the output is the
 same and the stats show that compiled code ran."""
 import pytest
 
-from lua_support import (CORPUS, LUA, corpus_programs, program_args, read_optional,
+from lua_support import (LUA, corpus_programs, program_args, read_optional,
                          run_ours, run_reference)
 
 PROGRAMS = corpus_programs()

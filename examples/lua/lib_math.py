@@ -4,16 +4,9 @@ from __future__ import annotations
 import math
 
 from metajit.examples.lua import lnumbers, runtime
-from metajit.examples.lua.lerrors import LuaLibError
 from metajit.examples.lua.libutil import (arg, check_any, check_integer, check_number,
-                                          register, type_error)
+                                          register)
 from metajit.examples.lua.objects import LuaArgError, LuaTable
-
-
-def float_fn(fn):
-    def wrapped(state, args):
-        return [fn(float(check_number(args, 1)))]
-    return wrapped
 
 
 def safe(fn, x):

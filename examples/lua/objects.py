@@ -152,7 +152,7 @@ class LuaTable:
     arr_max: int
     metatable: object
 
-    def __init__(self, narr: int = 0):
+    def __init__(self):
         self.arr = []
         self.kind = ARRAY_GENERIC
         self.hmap = None          # key -> slot in hkeys/hvals
