@@ -3,7 +3,7 @@ NAME.expected; with the JIT on (low threshold, Python backend) the output is the
 same and the stats show that compiled code ran."""
 import pytest
 
-from lua_support import (CORPUS, LUA, corpus_programs, program_args, read_optional,
+from lua_support import (LUA, corpus_programs, program_args, read_optional,
                          run_ours, run_reference)
 
 PROGRAMS = corpus_programs()
@@ -51,10 +51,10 @@ def test_expected_output_is_lua54s(name):
     assert err == want_err
 
 
-def check_jit_on(jit, name):
+def check_jit_on(jit, name, backend="python"):
     jit(enabled=False)
     plain = run(name)
-    stats = jit(backend="python", threshold=7, bridge_threshold=3, trace_limit=8000)
+    stats = jit(backend=backend, threshold=7, bridge_threshold=3, trace_limit=8000)
     got = run(name)
     assert got == plain
     assert stats.loops >= 1, stats.summary()
@@ -66,7 +66,26 @@ def test_program_jit_on(jit, name):
     check_jit_on(jit, name)
 
 
+@pytest.mark.parametrize("name", ["fib", "sieve", "closures", "meta_arith", "loops"])
+def test_program_jit_on_reference_backend(jit, name):
+    check_jit_on(jit, name, backend="reference")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SLOW_JIT))
 def test_program_jit_on_slow(jit, name):
     check_jit_on(jit, name)
+
+
+def test_metajit_run_finds_lua_by_extension(tmp_path):
+    """``metajit run prog.lua ARGS`` goes through the registered language: arguments
+    reach ``arg``, an uncaught error is one message line and status 1."""
+    import subprocess
+    import sys
+    prog = tmp_path / "prog.lua"
+    prog.write_text('print(#arg, arg[1], ...)\nerror("stop here")\n')
+    proc = subprocess.run([sys.executable, "-m", "metajit", "run", str(prog), "x", "y"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert proc.stdout == "2\tx\tx\ty\n"
+    assert proc.stderr.splitlines()[0] == "lua: %s:2: stop here" % prog
+    assert proc.returncode == 1

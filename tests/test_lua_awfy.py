@@ -9,6 +9,10 @@ from lua_support import run_ours
 
 AWFY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
                     "data", "lua-awfy")
+# with one iteration the others are too short (Mandelbrot, NBody) or have no loop
+# (Towers recurses) to get hot
+HOT = {"Sieve", "Queens", "Permute", "Bounce", "List", "Richards", "DeltaBlue", "Json",
+       "Storage"}
 BENCHMARKS = ["Mandelbrot", "NBody", "Sieve", "Queens", "Towers", "Permute", "Bounce",
               "List", "Richards", "DeltaBlue", "Json", "Storage"]
 
@@ -32,6 +36,7 @@ def test_awfy_jit_off(jit, name):
 
 @pytest.mark.parametrize("name", BENCHMARKS)
 def test_awfy_jit_on(jit, name):
-    stats = jit(backend="python", threshold=200, trace_limit=8000)
+    stats = jit(backend="python", threshold=30, trace_limit=8000)
     check_run(name)
-    assert stats.loops + sum(stats.aborts.values()) >= 1, stats.summary()
+    if name in HOT:
+        assert stats.loops >= 1 and stats.compiled_iterations >= 1, stats.summary()

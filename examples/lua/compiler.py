@@ -541,8 +541,9 @@ class Compiler:
             if t.kind == "name":
                 var = t.var
                 if var is not None and var.func is fs.node and not var.captured:
-                    if e.kind in ("table", "binop") and e.kind == "table" or \
-                            (e.kind == "binop" and e.op in ("and", "or")):
+                    # a constructor or and/or writes its target before it has
+                    # read everything: build it in a temporary
+                    if e.kind == "table" or (e.kind == "binop" and e.op in ("and", "or")):
                         tmp = self.reserve()
                         self.expr_to(e, tmp)
                         self.emit(OP_MOVE, var.reg, tmp)

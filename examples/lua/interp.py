@@ -8,7 +8,6 @@ on stderr as ``lua: prog.lua:3: message`` with exit status 1.
 from __future__ import annotations
 
 import io
-import os
 import sys
 
 from metajit.examples.lua.compiler import compile_chunk

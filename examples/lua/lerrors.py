@@ -1,8 +1,15 @@
-"""Errors raised by the pure Lua library modules (numbers, patterns, format, random).
+"""The error the Lua library modules raise.
 
-A ``LuaLibError`` carries the message exactly as lua5.4 words it, without a position;
-the VM turns it into a Lua error value and adds the position where lua5.4 adds one."""
+A library function (number conversion, patterns, string.format, random) reports a
+misuse with ``LuaLibError(message)``: a plain message, without a position.  The VM
+turns it into a Lua error carrying the position of the calling line, as lua5.4's
+``luaL_error`` does.
+"""
 
 
 class LuaLibError(Exception):
-    """A Lua runtime error raised by a library routine; ``args[0]`` is the message."""
+    """A Lua library error; ``message`` is the text without any position."""
+
+    def __init__(self, message: str):
+        Exception.__init__(self, message)
+        self.message = message

@@ -4,16 +4,9 @@ from __future__ import annotations
 import math
 
 from metajit.examples.lua import lnumbers, runtime
-from metajit.examples.lua.lerrors import LuaLibError
 from metajit.examples.lua.libutil import (arg, check_any, check_integer, check_number,
-                                          register, type_error)
+                                          register)
 from metajit.examples.lua.objects import LuaArgError, LuaTable
-
-
-def float_fn(fn):
-    def wrapped(state, args):
-        return [fn(float(check_number(args, 1)))]
-    return wrapped
 
 
 def safe(fn, x):
@@ -155,6 +148,40 @@ def m_randomseed(state, args):
     return list(state.random.randomseed(args, typename=runtime.type_name))
 
 
+def m_deg(state, args):
+    return [float(check_number(args, 1)) * (180.0 / math.pi)]
+
+
+def m_rad(state, args):
+    return [float(check_number(args, 1)) * (math.pi / 180.0)]
+
+
+def m_pow(state, args):
+    return [lnumbers.float_pow(float(check_number(args, 1)), float(check_number(args, 2)))]
+
+
+def m_log10(state, args):
+    x = float(check_number(args, 1))
+    return [m_log(state, [x, 10.0])[0]]
+
+
+def m_frexp(state, args):
+    x = float(check_number(args, 1))
+    if x != x or x in (math.inf, -math.inf) or x == 0.0:
+        return [x, 0]
+    m, e = math.frexp(x)
+    return [m, e]
+
+
+def m_ldexp(state, args):
+    x = float(check_number(args, 1))
+    e = check_integer(args, 2)
+    try:
+        return [math.ldexp(x, max(min(e, 100000), -100000))]
+    except OverflowError:
+        return [math.copysign(math.inf, x)]
+
+
 def open_math(state) -> LuaTable:
     m = LuaTable()
     register(m, "math.", {
@@ -163,7 +190,11 @@ def open_math(state) -> LuaTable:
         "tan": m_trig(math.tan), "asin": m_trig(math.asin), "acos": m_trig(math.acos),
         "atan": m_atan, "fmod": m_fmod, "modf": m_modf, "tointeger": m_tointeger,
         "type": m_type, "ult": m_ult, "max": m_max, "min": m_min, "random": m_random,
-        "randomseed": m_randomseed,
+        "randomseed": m_randomseed, "deg": m_deg, "rad": m_rad,
+        # lua5.4 as Debian builds it keeps 5.3's compatibility functions
+        "atan2": m_atan, "pow": m_pow, "log10": m_log10, "frexp": m_frexp,
+        "ldexp": m_ldexp, "cosh": m_trig(math.cosh), "sinh": m_trig(math.sinh),
+        "tanh": m_trig(math.tanh),
     })
     m.set(b"pi", math.pi)
     m.set(b"huge", math.inf)

@@ -82,6 +82,10 @@ def os_date(state, args):
     return [time.strftime(fmt.decode("latin-1"), tm).encode("latin-1")]
 
 
+def os_difftime(state, args):
+    return [float(check_integer(args, 1) - opt_integer(args, 2, 0))]
+
+
 def os_remove(state, args):
     name = check_string(args, 1)
     try:
@@ -279,5 +283,6 @@ def open_os(state) -> LuaTable:
     o = LuaTable()
     register(o, "os.", {"clock": os_clock, "time": os_time, "getenv": os_getenv,
                         "exit": os_exit, "date": os_date, "remove": os_remove,
+                        "difftime": os_difftime,
                         "rename": os_rename})
     return o

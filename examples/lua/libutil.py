@@ -74,12 +74,6 @@ def check_number(args: list, i: int):
     raise type_error(args, i, "number")
 
 
-def opt_number(args: list, i: int, default):
-    if arg(args, i) is None:
-        return default
-    return check_number(args, i)
-
-
 def check_string(args: list, i: int) -> bytes:
     v = arg(args, i)
     if type(v) is bytes:
@@ -87,12 +81,6 @@ def check_string(args: list, i: int) -> bytes:
     if type(v) is int or type(v) is float:
         return lnumbers.tostring_number(v)
     raise type_error(args, i, "string")
-
-
-def opt_string(args: list, i: int, default):
-    if arg(args, i) is None:
-        return default
-    return check_string(args, i)
 
 
 def register(table: LuaTable, prefix: str, functions: dict) -> None:

@@ -53,6 +53,7 @@ class LuaArgError(Exception):
 
 class Cell:
     """A local variable captured by a closure (an upvalue)."""
+    value: object
 
     def __init__(self, value):
         self.value = value
@@ -61,6 +62,12 @@ class Cell:
 class Proto:
     """A compiled function: the instructions (4 ints each: op, a, b, c), constants,
     nested prototypes, upvalue descriptions and debug information."""
+    code: tuple
+    consts: tuple
+    protos: tuple
+    numparams: int
+    is_vararg: bool
+    maxstack: int
     _immutable_fields_ = ["code[*]", "consts[*]", "protos[*]", "upval_instack[*]",
                           "upval_index[*]", "numparams", "is_vararg", "maxstack",
                           "lineinfo[*]", "source", "name"]
@@ -87,6 +94,8 @@ class Proto:
 
 class LuaFunction:
     """A Lua closure."""
+    proto: Proto
+    upvals: list
     _immutable_fields_ = ["proto", "upvals[*]"]
 
     def __init__(self, proto: Proto, upvals: list):
@@ -134,8 +143,16 @@ def denormalize_key(key):
 class LuaTable:
     """A Lua table: ``arr`` holds keys 1..len(arr) (nil holes only in a generic
     list, never at its end), the hash part the other keys."""
+    arr: object             # list, array('q') or array('d'), as ``kind`` says
+    kind: int
+    hmap: object
+    hkeys: object
+    hvals: object
+    hdead: int
+    arr_max: int
+    metatable: object
 
-    def __init__(self, narr: int = 0):
+    def __init__(self):
         self.arr = []
         self.kind = ARRAY_GENERIC
         self.hmap = None          # key -> slot in hkeys/hvals

@@ -113,6 +113,14 @@ OP_CLOSE = 47
 
 assert [globals()["OP_" + n] for n in NAMES] == list(range(len(NAMES)))
 
+class Op:
+    """The opcodes as class attributes: the JIT reads an interpreter class's
+    attributes as constants (a module-level int would be a global read at run time)."""
+
+
+for _number, _name in enumerate(NAMES):
+    setattr(Op, _name, _number)
+
 ARITH_OPS = {"+": OP_ADD, "-": OP_SUB, "*": OP_MUL, "/": OP_DIV, "%": OP_MOD,
              "^": OP_POW, "//": OP_IDIV, "&": OP_BAND, "|": OP_BOR,
              "~": OP_BXOR, "<<": OP_SHL, ">>": OP_SHR}

@@ -427,8 +427,8 @@ class Parser:
 
 def fold_unary(op: str, operand: Node, line: int) -> Node:
     """Negation of a numeric literal is folded, as lua5.4's constant folding does
-    (so ``-9223372036854775808`` is an integer... as in lua5.4, it is a float:
-    the literal itself overflows before the minus applies)."""
+    (``-9223372036854775808`` stays a float there too: the literal overflows to a
+    float before the minus applies)."""
     if op == "-" and operand.kind == "number":
         v = operand.value
         if type(v) is int:

@@ -9,7 +9,7 @@ lua5.4 does, ``(local 'x')``).
 """
 from __future__ import annotations
 
-from metajit import dont_look_inside, intmask
+from metajit import dont_look_inside
 
 from metajit.examples.lua import lnumbers
 from metajit.examples.lua.lerrors import LuaLibError

@@ -20,13 +20,7 @@ from metajit import JitDriver, dont_look_inside, intmask
 from metajit.examples.lua.lerrors import LuaLibError
 from metajit.examples.lua.objects import (Builtin, Cell, LuaArgError, LuaError, LuaFunction,
                                           LuaTable)
-from metajit.examples.lua.opcodes import (
-    OP_ADD, OP_BAND, OP_BNOT, OP_BOR, OP_BXOR, OP_CALL, OP_CLOSE, OP_CLOSURE, OP_CONCAT,
-    OP_DIV, OP_EQ, OP_FORLOOP, OP_FORPREP, OP_GETCELL, OP_GETTABLE, OP_GETTABUP,
-    OP_GETUPVAL, OP_IDIV, OP_JMP, OP_LE, OP_LEN, OP_LOADBOOL, OP_LOADK, OP_LOADNIL, OP_LT,
-    OP_MOD, OP_MOVE, OP_MUL, OP_NEWCELL, OP_NEWTABLE, OP_NOT, OP_POW, OP_RETURN, OP_SELF,
-    OP_SETCELL, OP_SETLIST, OP_SETTABLE, OP_SETTABUP, OP_SETUPVAL, OP_SHL, OP_SHR, OP_SUB,
-    OP_TAILCALL, OP_TBC, OP_TEST, OP_TFORLOOP, OP_UNM, OP_VARARG)
+from metajit.examples.lua.opcodes import Op
 from metajit.examples.lua import runtime
 from metajit.examples.lua.runtime import (LuaOpError, arith, concat_pair, equals, index,
                                           length, less_equal, less_than, setindex,
@@ -42,6 +36,15 @@ class Frame:
     values (after a call with all results, or VARARG); ``nresults`` how many
     results the caller wants (-1: all); ``is_entry`` marks the first frame of a
     portal run, whose return leaves the portal."""
+    closure: LuaFunction
+    base: int
+    pc: int
+    top: int
+    nresults: int
+    caller: object
+    is_entry: bool
+    varargs: object
+    tbc: object
 
     def __init__(self, closure: LuaFunction, base: int, nresults: int, caller, is_entry: bool):
         self.closure = closure
@@ -327,11 +330,11 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
         stack = state.stack
         base = frame.base
         try:
-            if op == OP_MOVE:
+            if op == Op.MOVE:
                 stack[base + a] = stack[base + b]
-            elif op == OP_LOADK:
+            elif op == Op.LOADK:
                 stack[base + a] = proto.consts[b]
-            elif op == OP_GETTABLE:
+            elif op == Op.GETTABLE:
                 t = stack[base + b]
                 key = stack[base + c] if c >= 0 else proto.consts[-1 - c]
                 if type(t) is LuaTable:
@@ -346,7 +349,7 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                 else:
                     v = index(state, t, key, "b")
                 stack[base + a] = v
-            elif op == OP_SETTABLE:
+            elif op == Op.SETTABLE:
                 t = stack[base + a]
                 key = stack[base + b] if b >= 0 else proto.consts[-1 - b]
                 v = stack[base + c] if c >= 0 else proto.consts[-1 - c]
@@ -360,7 +363,7 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                         t.set(key, v)
                 else:
                     setindex(state, t, key, v, "a")
-            elif op == OP_GETTABUP:
+            elif op == Op.GETTABUP:
                 t = frame.closure.upvals[b].value
                 key = proto.consts[-1 - c] if c < 0 else stack[base + c]
                 if type(t) is LuaTable and type(key) is bytes:
@@ -370,63 +373,63 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                 else:
                     v = index(state, t, key, None)
                 stack[base + a] = v
-            elif op == OP_ADD or op == OP_SUB or op == OP_MUL:
+            elif op == Op.ADD or op == Op.SUB or op == Op.MUL:
                 x = stack[base + b] if b >= 0 else proto.consts[-1 - b]
                 y = stack[base + c] if c >= 0 else proto.consts[-1 - c]
                 if type(x) is int and type(y) is int:
-                    if op == OP_ADD:
+                    if op == Op.ADD:
                         r = intmask(x + y)
-                    elif op == OP_SUB:
+                    elif op == Op.SUB:
                         r = intmask(x - y)
                     else:
                         r = intmask(x * y)
                 elif type(x) is float and type(y) is float:
-                    if op == OP_ADD:
+                    if op == Op.ADD:
                         r = x + y
-                    elif op == OP_SUB:
+                    elif op == Op.SUB:
                         r = x - y
                     else:
                         r = x * y
                 else:
-                    r = arith(state, "+" if op == OP_ADD else ("-" if op == OP_SUB else "*"),
+                    r = arith(state, "+" if op == Op.ADD else ("-" if op == Op.SUB else "*"),
                               x, y)
                 stack[base + a] = r
-            elif op == OP_JMP:
+            elif op == Op.JMP:
                 if b < pc:
                     pc = b
                     driver.can_enter_jit(pc=pc, proto=proto, frame=frame, state=state)
                 else:
                     pc = b
-            elif op == OP_EQ or op == OP_LT or op == OP_LE:
+            elif op == Op.EQ or op == Op.LT or op == Op.LE:
                 x = stack[base + b] if b >= 0 else proto.consts[-1 - b]
                 y = stack[base + c] if c >= 0 else proto.consts[-1 - c]
                 if type(x) is int and type(y) is int:
-                    if op == OP_EQ:
+                    if op == Op.EQ:
                         res = x == y
-                    elif op == OP_LT:
+                    elif op == Op.LT:
                         res = x < y
                     else:
                         res = x <= y
                 elif type(x) is float and type(y) is float:
-                    if op == OP_EQ:
+                    if op == Op.EQ:
                         res = x == y
-                    elif op == OP_LT:
+                    elif op == Op.LT:
                         res = x < y
                     else:
                         res = x <= y
-                elif op == OP_EQ:
+                elif op == Op.EQ:
                     res = equals(state, x, y)
-                elif op == OP_LT:
+                elif op == Op.LT:
                     res = less_than(state, x, y)
                 else:
                     res = less_equal(state, x, y)
                 if res != (a != 0):
                     pc += 4
-            elif op == OP_TEST:
+            elif op == Op.TEST:
                 v = stack[base + a]
                 if (v is not None and v is not False) != (c != 0):
                     pc += 4
-            elif op == OP_CALL:
+            elif op == Op.CALL:
                 nargs = b - 1 if b != 0 else frame.top - (base + a + 1)
                 fn = stack[base + a]
                 if type(fn) is not LuaFunction and type(fn) is not Builtin:
@@ -439,7 +442,7 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                 else:
                     results = call_builtin(state, fn, stack, base + a + 1, nargs)
                     store_results(state, frame, results, base + a, c - 1)
-            elif op == OP_RETURN:
+            elif op == Op.RETURN:
                 if b != 0:
                     n = b - 1
                 else:
@@ -449,7 +452,7 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                 frame = return_to_caller(state, frame, base + a, n)
                 proto = frame.closure.proto
                 pc = frame.pc + 4
-            elif op == OP_FORLOOP:
+            elif op == Op.FORLOOP:
                 step = stack[base + a + 2]
                 if type(step) is int:
                     count = stack[base + a + 1]
@@ -468,26 +471,26 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                         stack[base + a + 3] = idx
                         pc = b
                         driver.can_enter_jit(pc=pc, proto=proto, frame=frame, state=state)
-            elif op == OP_FORPREP:
+            elif op == Op.FORPREP:
                 if not for_prep(state, stack, base + a):
                     pc = b
-            elif op == OP_TFORLOOP:
+            elif op == Op.TFORLOOP:
                 v = stack[base + a + 4]
                 if v is not None:
                     stack[base + a + 2] = v
                     pc = b
                     driver.can_enter_jit(pc=pc, proto=proto, frame=frame, state=state)
-            elif op == OP_GETUPVAL:
+            elif op == Op.GETUPVAL:
                 stack[base + a] = frame.closure.upvals[b].value
-            elif op == OP_SETUPVAL:
+            elif op == Op.SETUPVAL:
                 frame.closure.upvals[b].value = stack[base + a]
-            elif op == OP_GETCELL:
+            elif op == Op.GETCELL:
                 stack[base + a] = stack[base + b].value
-            elif op == OP_SETCELL:
+            elif op == Op.SETCELL:
                 stack[base + a].value = stack[base + b] if b >= 0 else proto.consts[-1 - b]
-            elif op == OP_NEWCELL:
+            elif op == Op.NEWCELL:
                 stack[base + a] = Cell(stack[base + a])
-            elif op == OP_SELF:
+            elif op == Op.SELF:
                 obj = stack[base + b]
                 key = proto.consts[-1 - c]
                 stack[base + a + 1] = obj
@@ -498,35 +501,35 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                 else:
                     v = index(state, obj, key, "b")
                 stack[base + a] = v
-            elif op == OP_DIV or op == OP_MOD or op == OP_IDIV or op == OP_POW:
+            elif op == Op.DIV or op == Op.MOD or op == Op.IDIV or op == Op.POW:
                 x = stack[base + b] if b >= 0 else proto.consts[-1 - b]
                 y = stack[base + c] if c >= 0 else proto.consts[-1 - c]
-                if op == OP_DIV and type(x) is float and type(y) is float and y != 0.0:
+                if op == Op.DIV and type(x) is float and type(y) is float and y != 0.0:
                     r = x / y
-                elif op == OP_MOD and type(x) is int and type(y) is int and y > 0:
+                elif op == Op.MOD and type(x) is int and type(y) is int and y > 0:
                     r = x % y
-                elif op == OP_IDIV and type(x) is int and type(y) is int and y > 0:
+                elif op == Op.IDIV and type(x) is int and type(y) is int and y > 0:
                     r = x // y
                 else:
-                    r = arith(state, "/" if op == OP_DIV else ("%" if op == OP_MOD else (
-                        "//" if op == OP_IDIV else "^")), x, y)
+                    r = arith(state, "/" if op == Op.DIV else ("%" if op == Op.MOD else (
+                        "//" if op == Op.IDIV else "^")), x, y)
                 stack[base + a] = r
-            elif op == OP_BAND or op == OP_BOR or op == OP_BXOR or op == OP_SHL \
-                    or op == OP_SHR:
+            elif op == Op.BAND or op == Op.BOR or op == Op.BXOR or op == Op.SHL \
+                    or op == Op.SHR:
                 x = stack[base + b] if b >= 0 else proto.consts[-1 - b]
                 y = stack[base + c] if c >= 0 else proto.consts[-1 - c]
-                if type(x) is int and type(y) is int and op != OP_SHL and op != OP_SHR:
-                    if op == OP_BAND:
+                if type(x) is int and type(y) is int and op != Op.SHL and op != Op.SHR:
+                    if op == Op.BAND:
                         r = x & y
-                    elif op == OP_BOR:
+                    elif op == Op.BOR:
                         r = x | y
                     else:
                         r = x ^ y
                 else:
-                    r = arith(state, "&" if op == OP_BAND else ("|" if op == OP_BOR else (
-                        "~" if op == OP_BXOR else ("<<" if op == OP_SHL else ">>"))), x, y)
+                    r = arith(state, "&" if op == Op.BAND else ("|" if op == Op.BOR else (
+                        "~" if op == Op.BXOR else ("<<" if op == Op.SHL else ">>"))), x, y)
                 stack[base + a] = r
-            elif op == OP_UNM:
+            elif op == Op.UNM:
                 x = stack[base + b]
                 if type(x) is int:
                     stack[base + a] = intmask(-x)
@@ -534,16 +537,16 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                     stack[base + a] = -x
                 else:
                     stack[base + a] = unary_arith(state, "unm", x)
-            elif op == OP_BNOT:
+            elif op == Op.BNOT:
                 x = stack[base + b]
                 if type(x) is int:
                     stack[base + a] = ~x
                 else:
                     stack[base + a] = unary_arith(state, "bnot", x)
-            elif op == OP_NOT:
+            elif op == Op.NOT:
                 x = stack[base + b]
                 stack[base + a] = x is None or x is False
-            elif op == OP_LEN:
+            elif op == Op.LEN:
                 x = stack[base + b]
                 if type(x) is bytes:
                     stack[base + a] = len(x)
@@ -551,18 +554,18 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                     stack[base + a] = x.length()
                 else:
                     stack[base + a] = length(state, x)
-            elif op == OP_CONCAT:
+            elif op == Op.CONCAT:
                 stack[base + a] = concat_values(state, stack, base + b, base + c)
-            elif op == OP_LOADNIL:
+            elif op == Op.LOADNIL:
                 i = 0
                 while i < b:
                     stack[base + a + i] = None
                     i += 1
-            elif op == OP_LOADBOOL:
+            elif op == Op.LOADBOOL:
                 stack[base + a] = b != 0
-            elif op == OP_NEWTABLE:
+            elif op == Op.NEWTABLE:
                 stack[base + a] = LuaTable()
-            elif op == OP_SETLIST:
+            elif op == Op.SETLIST:
                 t = stack[base + a]
                 if b != 0:
                     n = b
@@ -572,7 +575,7 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                 while i <= n:
                     t.set_int(c + i, stack[base + a + i])
                     i += 1
-            elif op == OP_SETTABUP:
+            elif op == Op.SETTABUP:
                 t = frame.closure.upvals[a].value
                 key = proto.consts[-1 - b] if b < 0 else stack[base + b]
                 v = stack[base + c] if c >= 0 else proto.consts[-1 - c]
@@ -580,9 +583,9 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                     t.set(key, v)
                 else:
                     setindex(state, t, key, v, None)
-            elif op == OP_CLOSURE:
+            elif op == Op.CLOSURE:
                 stack[base + a] = make_closure(stack, base, frame, proto.protos[b])
-            elif op == OP_VARARG:
+            elif op == Op.VARARG:
                 varargs = frame.varargs
                 if b == 0:
                     n = len(varargs)
@@ -596,7 +599,7 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                 while i < n:
                     stack[base + a + i] = varargs[i] if i < len(varargs) else None
                     i += 1
-            elif op == OP_TAILCALL:
+            elif op == Op.TAILCALL:
                 nargs = b - 1 if b != 0 else frame.top - (base + a + 1)
                 fn = stack[base + a]
                 if type(fn) is not LuaFunction and type(fn) is not Builtin:
@@ -622,9 +625,9 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                     frame = return_to_caller(state, frame, base + a, n)
                     proto = frame.closure.proto
                     pc = frame.pc + 4
-            elif op == OP_TBC:
+            elif op == Op.TBC:
                 mark_tbc(state, frame, a)
-            elif op == OP_CLOSE:
+            elif op == Op.CLOSE:
                 if frame.tbc:
                     close_tbc(state, frame, a, None)
             else:
@@ -689,7 +692,7 @@ def arg_error_text(state, frame: Frame, exc: LuaArgError) -> str:
     argn = exc.argn
     kind = None
     name = None
-    if code[pc] == OP_CALL or code[pc] == OP_TAILCALL:
+    if code[pc] == Op.CALL or code[pc] == Op.TAILCALL:
         info = get_obj_name(proto, pc, code[pc + 1])
         if info is not None:
             kind, name = info
@@ -714,7 +717,7 @@ def operand_info(frame: Frame, operand) -> str:
         reg = operand - frame.base
     else:
         reg = code[pc + {"a": 1, "b": 2, "c": 3}[operand]]
-        if op == OP_GETTABUP and operand == "b":
+        if op == Op.GETTABUP and operand == "b":
             return " (upvalue '%s')" % proto.upval_names[reg]
     if reg < 0:
         k = proto.consts[-1 - reg]
@@ -747,20 +750,20 @@ def find_set_reg(proto, lastpc: int, reg: int) -> int:
         a = code[pc + 1]
         b = code[pc + 2]
         change = False
-        if op == OP_LOADNIL:
+        if op == Op.LOADNIL:
             change = a <= reg < a + b
-        elif op == OP_CALL:
+        elif op == Op.CALL:
             change = reg >= a
-        elif op == OP_TAILCALL:
+        elif op == Op.TAILCALL:
             change = reg >= a
-        elif op == OP_JMP:
+        elif op == Op.JMP:
             if pc < b <= lastpc and b > jmptarget:
                 jmptarget = b
-        elif op == OP_SELF:
+        elif op == Op.SELF:
             change = reg == a or reg == a + 1
-        elif op == OP_FORPREP or op == OP_FORLOOP:
+        elif op == Op.FORPREP or op == Op.FORLOOP:
             change = a <= reg <= a + 3
-        elif op == OP_VARARG:
+        elif op == Op.VARARG:
             change = reg >= a
         elif op in SETS_A:
             change = reg == a
@@ -770,10 +773,10 @@ def find_set_reg(proto, lastpc: int, reg: int) -> int:
     return setreg
 
 
-SETS_A = frozenset([OP_MOVE, OP_LOADK, OP_LOADBOOL, OP_GETUPVAL, OP_GETCELL, OP_NEWCELL,
-                    OP_GETTABLE, OP_GETTABUP, OP_NEWTABLE, OP_ADD, OP_SUB, OP_MUL, OP_DIV,
-                    OP_MOD, OP_POW, OP_IDIV, OP_BAND, OP_BOR, OP_BXOR, OP_SHL, OP_SHR,
-                    OP_UNM, OP_BNOT, OP_NOT, OP_LEN, OP_CONCAT, OP_CLOSURE])
+SETS_A = frozenset([Op.MOVE, Op.LOADK, Op.LOADBOOL, Op.GETUPVAL, Op.GETCELL, Op.NEWCELL,
+                    Op.GETTABLE, Op.GETTABUP, Op.NEWTABLE, Op.ADD, Op.SUB, Op.MUL, Op.DIV,
+                    Op.MOD, Op.POW, Op.IDIV, Op.BAND, Op.BOR, Op.BXOR, Op.SHL, Op.SHR,
+                    Op.UNM, Op.BNOT, Op.NOT, Op.LEN, Op.CONCAT, Op.CLOSURE])
 
 
 def get_obj_name(proto, pc: int, reg: int):
@@ -789,33 +792,33 @@ def get_obj_name(proto, pc: int, reg: int):
     op = code[setpc]
     b = code[setpc + 2]
     c = code[setpc + 3]
-    if op == OP_MOVE:
+    if op == Op.MOVE:
         if b < code[setpc + 1]:
             return get_obj_name(proto, setpc, b)
         return None
-    if op == OP_GETCELL:
+    if op == Op.GETCELL:
         name = local_name(proto, b, setpc)
         return ("local", name) if name is not None else None
-    if op == OP_GETTABUP:
+    if op == Op.GETTABUP:
         key = proto.consts[-1 - c] if c < 0 else None
         if type(key) is bytes:
             kind = "global" if proto.upval_names[b] == "_ENV" else "field"
             return (kind, key.decode("latin-1"))
         return None
-    if op == OP_GETTABLE:
+    if op == Op.GETTABLE:
         key = proto.consts[-1 - c] if c < 0 else None
         if type(key) is bytes:
             kind = "global" if local_name(proto, b, setpc) == "_ENV" else "field"
             return (kind, key.decode("latin-1"))
         return None
-    if op == OP_GETUPVAL:
+    if op == Op.GETUPVAL:
         return ("upvalue", proto.upval_names[b])
-    if op == OP_LOADK:
+    if op == Op.LOADK:
         k = proto.consts[b]
         if type(k) is bytes:
             return ("constant", k.decode("latin-1"))
         return None
-    if op == OP_SELF:
+    if op == Op.SELF:
         key = proto.consts[-1 - c]
         return ("method", key.decode("latin-1"))
     return None

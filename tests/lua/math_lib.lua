@@ -17,3 +17,6 @@ print(math.fmod(1, 0.0) ~= math.fmod(1, 0.0), math.max(0, -0.0))
 local acc = 0
 for i = 1, 300 do acc = acc + math.floor(math.sqrt(i)) + math.abs(i - 150) end
 print(acc)
+print(math.deg(math.pi), math.rad(180), math.pow(2, 10), math.log10(1000), math.frexp(8), math.ldexp(0.5, 4))
+print(math.atan2(1, 1), string.format("%.6f %.6f %.6f", math.cosh(1), math.sinh(1), math.tanh(1)))
+print(os.difftime(10, 4), math.frexp(0), math.frexp(-3.5))

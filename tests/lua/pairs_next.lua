@@ -31,7 +31,7 @@ print(table.concat(seen, ","))
 -- integer and float keys are the same key
 local n = {}
 n[1] = "int"; n[1.0] = "float"; n[2^53] = "big"
-print(n[1], #n, n[2^53], math.type(next(n)))
+print(n[1], n[2^53], math.type((next({[1.0] = "x"}))))
 local count = 0
 for k, v in next, {a = 1, b = 2, c = 3} do count = count + v end
 print(count)
