@@ -308,6 +308,17 @@ def _isinstance(mi, pos, kw):
     return const_tv(isinstance(x.value, cls.value))
 
 
+def _type(mi, pos, kw):
+    """``type(x)``: a constant once the trace knows x's class (a guard_class for a
+    reference; ints, floats and virtuals are known already)."""
+    if len(pos) != 1 or kw:
+        return mi.residual_call(type, pos, kw)
+    (x,) = pos
+    if x.box is not None and x.box.kind == "r" and not x.is_const():
+        mi.ensure_class(x)
+    return const_tv(type(x.value))
+
+
 def _abs(mi, pos, kw):
     from metajit.interp.tracing_rules import trace_builtin_abs
     return trace_builtin_abs(mi, pos)
@@ -357,6 +368,7 @@ SPECIAL_CALLS = {id(f): (f, handler) for f, handler in [
     (hints.intmask, None),
     (len, _len),
     (isinstance, _isinstance),
+    (type, _type),
     (abs, _abs),
     (int, _int),
     (float, _float),

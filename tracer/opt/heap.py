@@ -387,11 +387,19 @@ class HeapPass(ForwardPass):
                     value = boxed[arg].result
                 if value not in carried:
                     continue
-                obj, descr = carried[value]
-                if _delayable(descr):
-                    key = (resolve(obj), descr)
-                    self.carried[k] = key
-                    self.pending[key] = Op("setfield", [key[0], value], descr)
+                name, args, descr = carried[value]
+                args = [resolve(a) for a in args]
+                if name == "arraylen":
+                    self.lengths.setdefault(descr, {})[args[0]] = (value, "load")
+                elif name != "getfield":
+                    key = (args[0], _index_key(args[1]))
+                    self.items.setdefault(descr, {})[key] = (value, "load")
+                else:
+                    self.fields.setdefault(descr, {})[args[0]] = (value, "load")
+                    if _delayable(descr):
+                        key = (args[0], descr)
+                        self.carried[k] = key
+                        self.pending[key] = Op("setfield", [args[0], value], descr)
 
     def _lengths_survive(self, label: Op) -> bool:
         """A label is also entered from the end of what follows it (the loop body).

@@ -82,29 +82,40 @@ def optimize(trace: Trace, enable_opts: str = "all", ctx: OptContext | None = No
         if ctx.dump is not None:
             ctx.dump(trace, "after-unroll")
         _run_body_round(trace, passes, ctx)
-        changed = drop_invariant_label_args(trace)
-        if unbox_label_args(trace):
-            changed = True
-            if ctx.dump is not None:
-                ctx.dump(trace, "after-unbox-label-args")
-        if changed:
-            _run_passes(trace, passes, ctx, "invariant-")
-        carried = export_loads(trace)
-        if carried:
-            if ctx.dump is not None:
-                ctx.dump(trace, "after-export-loads")
-            ctx.loop_state[CARRIED_FIELDS] = {arg: (load.args[0], load.descr)
-                                              for arg, load in carried
-                                              if load.name == "getfield"}
-            try:
-                _run_passes(trace, passes, ctx, "exported-")
-                if unbox_label_args(trace):     # the carried fields may be boxed numbers
-                    _run_passes(trace, passes, ctx, "unboxed-")
-            finally:
-                del ctx.loop_state[CARRIED_FIELDS]
+        try:
+            _refine_label(trace, passes, ctx)
+        finally:
+            ctx.loop_state.pop(CARRIED_FIELDS, None)
     for hook in HOOKS["optimized"]:
         hook(trace)
     return trace
+
+
+MAX_LABEL_ROUNDS = 4
+
+
+def _refine_label(trace: Trace, names: list[str], ctx: OptContext) -> None:
+    """After the body round, the label's arguments are refined and the passes run
+    again, until nothing changes (at most MAX_LABEL_ROUNDS rounds): an argument the
+    body passes back unchanged becomes the preamble's value, one passed as a boxed
+    number travels as the number, and loads of fixed locations at the body's start
+    become arguments (``export_loads``; CARRIED_FIELDS tells the heap pass what
+    each such argument holds, and the fields among them keep their stores pending
+    across the label).  Each step can make the next
+    possible: a location becomes fixed once its object stops being an argument."""
+    carried_fields = ctx.loop_state.setdefault(CARRIED_FIELDS, {})
+    for n in range(MAX_LABEL_ROUNDS):
+        changed = drop_invariant_label_args(trace)
+        if unbox_label_args(trace):
+            changed = True
+        carried = export_loads(trace)
+        carried_fields.update({arg: (load.name, list(load.args), load.descr)
+                               for arg, load in carried})
+        if not (changed or carried):
+            return
+        if ctx.dump is not None:
+            ctx.dump(trace, f"after-label-{n + 1}")
+        _run_passes(trace, names, ctx, f"label{n + 1}-")
 
 
 def _run_body_round(trace: Trace, names: list[str], ctx: OptContext) -> None:

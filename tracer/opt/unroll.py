@@ -89,9 +89,9 @@ class _Copier:
 
 
 VIRTUAL_LABEL_ARGS = "virtual_label_args"
-# ctx.loop_state key: {body label argument: (object, FieldDescr)} for the fields
-# export_loads carries across the label (the heap pass keeps their stores pending
-# across it)
+# ctx.loop_state key: {body label argument: (load op name, its args, its descr)} for
+# the locations export_loads carries across the label (the heap pass knows their
+# values at the label, and keeps the fields' stores pending across it)
 CARRIED_FIELDS = "carried_fields"
 
 
