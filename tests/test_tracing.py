@@ -271,6 +271,16 @@ def test_lists_made_in_the_loop_are_not_built(jit, backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_type_of_a_value_is_a_class_guard(jit, backend):
+    got, stats = differential(jit, backend, objects.typed_sum,
+                              lambda: (0, [3, 1.5, "abc", 7, 7, 7, 2.25, 9], 120))
+    assert_compiled_ran(stats, iterations=5)
+    text = "\n".join(traces(objects.typed_sum))
+    assert "call_r(ConstPtr(type)" not in text, text    # no residual call of type()
+    assert "guard_class" in text
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_immutable_fields_of_a_constant_are_folded(jit, backend, tmp_path):
     got, stats = differential(jit, backend, objects.run_code,
                               lambda: (objects.Code(3, "c", (5, 6, 7)), 30))

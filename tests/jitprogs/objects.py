@@ -532,6 +532,29 @@ def pairs(pc, n):
     return acc, kept
 
 
+# --- type(x) checks, as dynamic languages' VMs make them --------------------------------
+
+typecheck_driver = JitDriver(greens=["pc"], reds=["i", "n", "acc", "items"], name="typecheck")
+
+
+@typecheck_driver.portal
+def typed_sum(pc, items, n):
+    """Adds ints, floats and the lengths of strings, by ``type(x) is ...`` tests."""
+    acc = 0
+    i = 0
+    while i < n:
+        typecheck_driver.jit_merge_point(pc=pc, i=i, n=n, acc=acc, items=items)
+        x = items[i % len(items)]
+        if type(x) is int:
+            acc += x
+        elif type(x) is float:
+            acc += int(x * 2.0)
+        else:
+            acc += len(x)
+        i += 1
+    return acc
+
+
 # --- tuples, dicts, lists, globals -------------------------------------------------------
 
 LIMIT = 7
