@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import ctypes
+import struct
 import time
 
 from metajit.backend import llvm
@@ -29,9 +30,10 @@ from metajit.backend.base import CompiledUnit, ExitResult
 from metajit.backend.lowering import (BOXES, CONTROL, DECLARATIONS, FLOAT_DIVMOD,
                                       H_ITERATIONS, H_INVALIDATED, H_STATE, INELIGIBLE,
                                       LOWERINGS, STORAGES, TICK, TICK_INTERVAL,
-                                      ConstantTable, Emitter, Exit, LoweringError, llvm_type,
-                                      resolve)
-from metajit.tracer.ir import Box, Const, Op, TargetDescr, Trace, failargs
+                                      OBJECT_STRIDE, O_ADDRESS, O_CLASS, O_LENGTH,
+                                      O_UNBOX_BAD, O_UNBOXED, ConstantTable, Emitter, Exit,
+                                      LoweringError, llvm_type, resolve)
+from metajit.tracer.ir import Box, Const, Flag, Op, TargetDescr, Trace, failargs, fits_int64
 
 MAX_RECOMPILES = 8     # recompiles of one unit for bridges; later bridges run on Python
 
@@ -66,6 +68,10 @@ def _bytearray_address_reader():
 _bytearray_address = _bytearray_address_reader()
 
 
+def _float_bits(value: float) -> int:
+    return struct.unpack("<q", struct.pack("<d", value))[0]
+
+
 # --- eligibility ---------------------------------------------------------------------
 
 def _op_reason(op: Op) -> str | None:
@@ -84,6 +90,19 @@ def _op_reason(op: Op) -> str | None:
     return None
 
 
+def _calls_reason(t: Trace) -> str | None:
+    """A call whose result native code uses must be followed by guard_no_exception:
+    when the result cannot be held natively (an int outside 64 bits, a bool where
+    the trace has an int ...), the run leaves at that guard, whose snapshot
+    resumes after the call with the result as Python gave it."""
+    for k, op in enumerate(t.ops):
+        if op.spec.has(Flag.CALL) and op.result is not None:
+            after = t.ops[k + 1] if k + 1 < len(t.ops) else None
+            if after is None or after.name != "guard_no_exception":
+                return "a call result without guard_no_exception after the call"
+    return None
+
+
 def eligible(trace: Trace, bridges: dict | None = None) -> str | None:
     """None when native code can run ``trace`` (and ``bridges``, id(guard) -> trace),
     else the reason it cannot."""
@@ -96,12 +115,16 @@ def eligible(trace: Trace, bridges: dict | None = None) -> str | None:
                 return reason
             if op.name in BOXES:
                 boxed.add(id(op.result))
+        reason = _calls_reason(t)
+        if reason is not None:
+            return reason
     if boxed:
         # a boxed value has no object natively: it may only leave the unit
         labels = {id(op.descr) for t in traces for op in t.ops if op.name == "label"}
         for t in traces:
             for op in t.ops:
-                if op.name == "finish" or (op.name == "jump" and id(op.descr) not in labels):
+                if op.name == "finish" or (op.name == "jump" and id(op.descr) not in labels) \
+                        or op.spec.has(Flag.CALL):
                     continue
                 for a in op.args:
                     if isinstance(a, Box) and id(a.find()) in boxed:
@@ -175,6 +198,14 @@ class _Layout:
                     targets.append(op.descr)
         self.state_of = {id(d): n + 1 for n, d in enumerate(targets)}
         self.state_labels = targets
+        # then a state after each call, to re-enter once Python made the call
+        self.call_states = {where: len(targets) + 1 + k
+                            for k, where in enumerate(self.after_call)}
+        for values in self.live_in.values():
+            for box in values:
+                op = box.op
+                if op is not None and op.name == "call_r":
+                    raise Ineligible("a call's object result is carried to a label")
 
     def resolve(self, value):
         return resolve(value, self.alias)
@@ -247,6 +278,9 @@ class _Layout:
                 if op.name == "label" and pos > start:
                     blocks.append((n, start, pos))
                     start = pos
+                elif op.spec.has(Flag.CALL) and pos + 1 < len(t.ops):
+                    blocks.append((n, start, pos + 1))     # a call exit re-enters after it
+                    start = pos + 1
             blocks.append((n, start, len(t.ops)))
         return blocks
 
@@ -302,10 +336,30 @@ class _Layout:
         out = {}
         for descr_id, (n, pos) in self.labels.items():
             out[descr_id] = list(live_in[index_of[(n, pos)]].values())
+        self.after_call = {}      # (trace, position after a call) -> values live there
+        for k, (n, start, _) in enumerate(blocks):
+            if start > 0 and self.traces[n].ops[start - 1].spec.has(Flag.CALL):
+                self.after_call[(n, start)] = list(live_in[k].values())
         return out
 
 
 # --- emission --------------------------------------------------------------------------
+
+class CallExit:
+    """A call exit: the op, the state to re-enter in, the guard_no_exception after
+    it (or None), the values live after the call (their reps and slots in
+    ``live_reps``; the call's own result is ``("result", None, k)``)."""
+
+    def __init__(self, op: Op, state: int, guard: Op | None, live: list, result):
+        self.op = op
+        self.state = state
+        self.guard = guard
+        self.live = live
+        self.result = result
+        self.live_reps: list = []
+        self.result_at = next((k for k, b in enumerate(live) if b is result), None)
+        self.guard_values = None    # for each of the guard's failargs: a live index
+
 
 class _UnitEmitter(Emitter):
     """Walks a unit's traces and writes its function."""
@@ -317,9 +371,47 @@ class _UnitEmitter(Emitter):
         self.pending: list[int] = []       # traces (bridges) still to emit
         self.label_blocks = {d: f"label{k}" for k, d in enumerate(layout.labels)}
         self.bridge_blocks = {}
+        self.where: dict[int, tuple[int, int]] = {}     # id(call op) -> (trace, position)
 
     def int_class(self, box: Box):
         return self.layout.classes.get(id(box), int)
+
+    def lower_call(self, op: Op) -> None:
+        """A call exit: write the values live after the call and the call's
+        arguments, return; Python makes the call and re-enters after it."""
+        n, pos = self.where[id(op)]
+        state = self.layout.call_states.get((n, pos + 1))
+        if state is None:
+            raise LoweringError(f"{op.name} ends its trace")
+        live = self.layout.after_call[(n, pos + 1)]
+        result = self.resolve(op.result) if op.result is not None else None
+        ops = self.layout.traces[n].ops
+        guard = ops[pos + 1] if ops[pos + 1].name == "guard_no_exception" else None
+        exit = Exit(None)
+        exit.call = CallExit(op, state, guard, live, result)
+        number = len(self.exits)
+        self.exits.append(exit)
+        for k, box in enumerate(live):
+            if box is not result:
+                self.store_slot(self.values_base + k, self.load(box), self.rep_of(box))
+                exit.call.live_reps.append((self.rep_of(box), self.int_class(box)
+                                            if self.rep_of(box) == "i" else None, k))
+            else:
+                exit.call.live_reps.append(("result", None, k))
+        for j, arg in enumerate(op.args):
+            arg = self.resolve(arg)
+            if isinstance(arg, Const):
+                exit.values.append(("const", arg.value, None))
+                continue
+            rep = self.rep_of(arg)
+            exit.values.append((rep, self.int_class(arg) if rep == "i" else None,
+                                len(live) + j))
+            self.store_slot(self.values_base + len(live) + j, self.load(arg), rep)
+        self.store_slot(H_STATE, str(state))
+        self.store_slot(H_ITERATIONS, self.load_iterations())
+        self.terminate(f"ret i64 {number}")
+        self.lines.append(f"resume{state}:")
+        self.terminated = False
 
     def lower_guard(self, op: Op, fails: str) -> None:
         bridge = self.layout.bridge_of.get(id(op))
@@ -368,9 +460,11 @@ class _UnitEmitter(Emitter):
                 first = layout.trace.ops[0]
                 self._moves(first.args, layout.trace.inputargs)
                 self.terminate(f"br label %{self.label_blocks[id(first.descr)]}")
-            else:
+            elif k <= len(layout.state_labels):
                 descr = layout.state_labels[k - 1]
                 self.terminate(f"br label %{self.label_blocks[id(descr)]}")
+            else:
+                self.terminate(f"br label %resume{k}")
         allocas = [f"  {name} = alloca {llvm_type(self.rep_of(self.alloca_boxes[key]))}"
                    for key, name in self.allocas.items()]
         self.lines[allocas_at:allocas_at] = allocas
@@ -409,7 +503,9 @@ class _UnitEmitter(Emitter):
 
     def _emit_trace(self, n: int) -> None:
         ops = self.layout.traces[n].ops
-        for op in ops:
+        for pos, op in enumerate(ops):
+            if op.spec.has(Flag.CALL):
+                self.where[id(op)] = (n, pos)
             name = op.name
             if name == "label":
                 self.start_block(self.label_blocks[id(op.descr)])
@@ -511,15 +607,24 @@ class NativeUnit(CompiledUnit):
                     if isinstance(a, Const) and a.kind == "r":
                         constants.index(a.value)
         entry_layouts = [list(self.trace.inputargs)] + \
-            [layout.live_in[id(d)] for d in layout.state_labels]
+            [layout.live_in[id(d)] for d in layout.state_labels] + \
+            list(layout.after_call.values())
         most_refs = max(sum(1 for b in values if b.kind == "r") for values in entry_layouts)
-        table_size = len(constants.objects) + most_refs
+        # an object a call returns takes its call's slot in the table
+        self.call_slots = {}
+        for t in layout.traces:
+            for op in t.ops:
+                if op.name == "call_r" or op.name == "call_pure_r":
+                    self.call_slots[id(op)] = len(constants.objects) + most_refs \
+                        + len(self.call_slots)
+        table_size = len(constants.objects) + most_refs + len(self.call_slots)
         emitter = _UnitEmitter(layout, constants, table_size)
         symbol = llvm.unique_symbol(f"unit_{self.trace.name}")
         ir_text = emitter.generate(symbol, entry_layouts)
         for exit in emitter.exits:
             if any(rep == "i" and cls is None for rep, cls, _ in exit.values):
                 raise Ineligible("an int that is a bool on some iterations leaves the unit")
+        self._enter = llvm.get_trampoline()     # built once per process, before any run
         self.address, seconds = llvm.compile_ir(ir_text, symbol, self.level)
         self.ir = ir_text
         self.layout = layout
@@ -528,18 +633,24 @@ class NativeUnit(CompiledUnit):
         self.entry_layouts = [[emitter.rep_of(b) for b in values] for values in entry_layouts]
         self.entry_classes = [[layout.classes.get(id(b)) if b.kind == "i" else None
                                for b in values] for values in entry_layouts]
-        self.classes_base = emitter.classes_base
-        self.buffers_base = emitter.buffers_base
+        self.objects_base = emitter.objects_base
         self.values_base = emitter.values_base
-        width = max([len(e.values) for e in self.exits] + [len(v) for v in entry_layouts] + [1])
+        self.table_size = table_size
+        width = max([len(e.values) + (len(e.call.live) if e.call else 0) for e in self.exits]
+                    + [len(v) for v in entry_layouts] + [1])
+        for exit in self.exits:
+            if exit.call is not None and exit.call.guard is not None:
+                position = {id(b): k for k, b in enumerate(exit.call.live)}
+                exit.call.guard_values = [position[id(layout.resolve(b))]
+                                          for b in failargs(exit.call.guard)]
         self.nslots = self.values_base + width
         self._pool = []
         self._class_index = {id(o): k for k, o in enumerate(constants.objects)
                              if isinstance(o, type)}
-        # the constants' classes never change: written once per slot array
+        # the constants never change: described once per slot array
         self._template = np.zeros(self.nslots, dtype=np.int64)
         for k, obj in enumerate(constants.objects):
-            self._template[self.classes_base + k] = self._class_index.get(id(type(obj)), -1)
+            self._describe(self._template, k, obj)
         self._const_buffers = [k for k, o in enumerate(constants.objects)
                                if type(o) is bytearray]
         self.compiles += 1
@@ -655,20 +766,32 @@ class NativeUnit(CompiledUnit):
                 slots[base + k] = value
         for n in self._const_buffers:
             self._describe(slots, n, table[n])
+        table.extend([None] * (self.table_size - len(table)))    # the calls' slots
         slots[H_STATE] = state
         slots[H_INVALIDATED] = 1 if self.invalidated else 0
         return table, index
 
     def _describe(self, slots, n: int, obj) -> None:
+        """Write what native code may know of object ``n``: its class, its buffer,
+        its value when it is an int or a float."""
         cls = type(obj)
-        slots[self.classes_base + n] = self._class_index.get(id(cls), -1)
-        at = self.buffers_base + 2 * n
+        at = self.objects_base + OBJECT_STRIDE * n
+        slots[at + O_CLASS] = self._class_index.get(id(cls), -1)
         if cls is bytearray:
-            slots[at] = _bytearray_address(obj) if obj else 0
-            slots[at + 1] = len(obj)
+            slots[at + O_ADDRESS] = _bytearray_address(obj) if obj else 0
+            slots[at + O_LENGTH] = len(obj)
         else:
-            slots[at] = 0
-            slots[at + 1] = 0
+            slots[at + O_ADDRESS] = 0
+            slots[at + O_LENGTH] = 0
+        if (cls is int or cls is bool) and fits_int64(obj):
+            slots[at + O_UNBOXED] = obj
+            slots[at + O_UNBOX_BAD] = 0
+        elif cls is float:
+            slots[at + O_UNBOXED] = _float_bits(obj)
+            slots[at + O_UNBOX_BAD] = 0
+        else:
+            slots[at + O_UNBOXED] = 0
+            slots[at + O_UNBOX_BAD] = 1
 
     def _refresh(self, slots, table: list) -> None:
         """Buffers may have moved or changed length while Python ran."""
@@ -701,9 +824,9 @@ class NativeUnit(CompiledUnit):
         return self._twin
 
     def _run(self, slots, state: int, values: list) -> ExitResult:
-        table, _ = self._fill(slots, state, values)
+        table, index = self._fill(slots, state, values)
         iterations = 0
-        enter = llvm.get_trampoline()
+        enter = self._enter
         while True:
             code = enter(self.address, slots)
             iterations += int(slots[H_ITERATIONS])
@@ -715,6 +838,11 @@ class NativeUnit(CompiledUnit):
             exit = self.exits[code]
             decode = exit.decode or self._decoder(exit)
             out = decode(slots, table)
+            if exit.call is not None:
+                left = self._call(exit.call, out, slots, table, index, iterations)
+                if left is not None:
+                    return left
+                continue
             if exit.raises is not None:
                 _reraise(exit.raises, out)
             if exit.guard is None:
@@ -733,7 +861,66 @@ class NativeUnit(CompiledUnit):
             if res.target is not self.trace.ops[0].descr:
                 raise RuntimeError("a bridge on the Python backend jumps into the middle "
                                    "of a native unit")
-            table, _ = self._fill(slots, 0, res.values)
+            table, index = self._fill(slots, 0, res.values)
+
+    def _call(self, call: CallExit, args: list, slots, table: list, index: dict,
+              iterations: int) -> ExitResult | None:
+        """Make the call of a call exit; None: re-enter after it (slot 0 names the
+        state), else how the run ends: at the guard_no_exception after the call
+        when it raised, or when its result is no value native code can hold."""
+        COUNTERS["calls"] += 1
+        try:
+            result = args[0](*args[1:])
+        except Exception as exc:    # noqa: BLE001 - the guest's exception
+            if call.guard is None:
+                raise
+            return ExitResult(call.guard, self._guard_values(call, slots, table, None), exc,
+                              None, iterations)
+        at = call.result_at
+        if at is not None:
+            box = call.result
+            kind = box.kind
+            slot = self.values_base + at
+            if kind == "i":
+                cls = self.layout.classes.get(id(box)) or box.pyclass
+                if type(result) is not cls or not fits_int64(result):
+                    return ExitResult(call.guard, self._guard_values(call, slots, table, result),
+                                      None, None, iterations)
+                slots[slot] = result
+            elif kind == "f":
+                if type(result) is not float:
+                    return ExitResult(call.guard, self._guard_values(call, slots, table, result),
+                                      None, None, iterations)
+                slots[slot] = _float_bits(result)
+            else:
+                n = index.get(id(result))
+                if n is None:
+                    n = self.call_slots[id(call.op)]
+                    table[n] = result
+                    self._describe(slots, n, result)
+                slots[slot] = n
+        self._refresh(slots, table)
+        return None
+
+    def _guard_values(self, call: CallExit, slots, table: list, result) -> list:
+        """The failargs of the guard after a call, from the values the call exit
+        saved (and the call's result)."""
+        raw = slots.tolist()
+        out = []
+        for k in call.guard_values:
+            rep, cls, slot = call.live_reps[k]
+            if rep == "result":
+                out.append(result)
+                continue
+            value = raw[self.values_base + slot]
+            if rep == "r":
+                value = table[value]
+            elif rep in ("f", "bf"):
+                value = struct.unpack("<d", struct.pack("<q", value))[0]
+            elif rep == "bb" or (rep == "i" and cls is bool):
+                value = value != 0
+            out.append(value)
+        return out
 
     def _decoder(self, exit: Exit):
         """A function (slots, table) -> the exit's values as Python objects."""

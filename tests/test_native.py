@@ -376,15 +376,103 @@ def test_bridges_beyond_the_recompile_limit_run_on_python(monkeypatch):
 def test_ineligible_bridge_runs_on_python():
     b, g = _loop_with_exit_guard()
     unit = native.compile_unit(b.trace())
-    seen = []
+    holder = Thing()
+    holder.x = 42
     br = bridge_for(g)
-    br.op("call_n", seen.append, br.inputs[0], descr=CallDescr("append", result="v",
-                                                              can_raise=False))
-    br.finish(br.inputs[0])
+    p = br.op("getfield", holder, descr=FieldDescr(Thing, "x"), kind="r")
+    br.finish(br.inputs[0], p)
     unit.attach_bridge(g, br.trace())
     out = unit.run([0])
-    assert out.guard is None and out.values == [10] and seen == [10]
-    assert unit.python_runs == 1
+    assert out.guard is None and out.values == [10, 42]
+    assert unit.python_runs == 1 and unit.bridge_runs_on(g) == "python"
+    assert unit.bridge_reason[id(g)] == "field access (getfield)"
+
+
+# --- residual calls: leave, call, re-enter ---------------------------------------------------
+
+def _halve(x):
+    if x < 0:
+        raise ValueError(x)
+    if x == 7:
+        return True          # a bool where the trace has an int
+    if x == 9:
+        return 1 << 70       # no 64-bit value
+    return x // 2
+
+
+def _call_loop():
+    """label(i0, i1); i2 = call_i(halve, i0); guard_no_exception; i3 = i1 + i2;
+    i4 = i0 - 1; guard i4 > 0; jump(i4, i3)"""
+    b = TraceBuilder("ii")
+    i0, i1 = b.inputs
+    i2 = b.op("call_i", _halve, i0, descr=CallDescr("halve", result="i"))
+    g_exc = b.op("guard_no_exception", live=[i0, i1, i2])
+    i3 = b.op("int_add", i1, i2)
+    i4 = b.op("int_sub", i0, 1)
+    g_end = b.op("guard_true", b.op("int_gt", i4, 0), live=[i4, i3])
+    b.jump(i4, i3)
+    return b.trace(), g_exc, g_end
+
+
+@pytest.mark.parametrize("start", [6, 5, 0])
+def test_calls_leave_and_reenter(start):
+    trace, g_exc, g_end = _call_loop()
+    ours, theirs = both(trace)
+    before = native.COUNTERS["calls"]
+    got = ours.run([start, 0])
+    assert_same_exit(got, theirs.run([start, 0]))
+    assert native.COUNTERS["calls"] == before + max(start, 1)
+    assert got.guard is g_end
+
+
+@pytest.mark.parametrize("start", [10, 12])
+def test_call_result_outside_64_bits_leaves_at_the_guard(start):
+    """halve(9) is 2**70: the run leaves at the guard after the call, whose
+    snapshot resumes there with the big int (where the reference, computing in
+    Python ints, would carry it on)."""
+    trace, g_exc, g_end = _call_loop()
+    got = native.compile_unit(trace).run([start, 0])
+    assert got.guard is g_exc and got.exc is None
+    assert got.values[0] == 9 and got.values[2] == 1 << 70 and got.iterations == start - 9
+
+
+def test_a_raising_call_fails_its_exception_guard():
+    trace, g_exc, _ = _call_loop()
+    ours, theirs = both(trace)
+    out = ours.run([-3, 0])
+    assert_same_exit(out, theirs.run([-3, 0]))
+    assert out.guard is g_exc and type(out.exc) is ValueError and out.values == [-3, 0, None]
+
+
+def test_bool_result_where_the_trace_has_an_int_leaves_at_the_guard():
+    trace, g_exc, _ = _call_loop()
+    out = native.compile_unit(trace).run([8, 0])
+    assert out.guard is g_exc and out.values == [7, 4, True] and type(out.values[2]) is bool
+
+
+def test_call_results_need_an_exception_guard():
+    b = TraceBuilder("i")
+    r = b.op("call_i", _halve, b.inputs[0], descr=CallDescr("halve", result="i"))
+    b.finish(r)
+    assert native.eligible(b.trace()) == "a call result without guard_no_exception after the call"
+
+
+def test_objects_from_calls_unbox_natively():
+    """call_r returns an object: guard_class and unbox_int_ovf read what the run
+    glue wrote beside it; an int outside 64 bits overflows."""
+    b = TraceBuilder("i")
+    p = b.op("call_r", lambda x: x * 3, b.inputs[0], descr=CallDescr("triple"))
+    b.op("guard_no_exception", live=[b.inputs[0]])
+    g_cls = b.op("guard_class", p, int, live=[p])
+    i = b.op("unbox_int_ovf", p)
+    ovf = b.op("guard_no_overflow", live=[p])
+    b.finish(i, p)
+    ours, theirs = both(b.trace())
+    for x in (5, 1 << 62, 1.5):
+        assert_same_exit(ours.run([x]) if type(x) is int else ours.run([x]),
+                         theirs.run([x]))
+    assert ours.run([1 << 62]).guard is ovf
+    assert ours.run([1.5]).guard is g_cls
 
 
 # --- random traces -------------------------------------------------------------------------
@@ -448,3 +536,85 @@ def test_nan_inputs_and_outputs_round_trip():
     b.finish(b.inputs[0], b.op("float_add", b.inputs[0], 1.0))
     out = native.compile_unit(b.trace()).run([NAN])
     assert all(math.isnan(v) for v in out.values)
+
+
+# --- signals ---------------------------------------------------------------------------
+
+class Alarm(Exception):
+    pass
+
+
+def test_a_signal_handler_runs_while_a_native_loop_spins():
+    """A loop that would run for years leaves at a tick: the SIGALRM handler runs
+    and its exception propagates out of the unit."""
+    import signal
+    import time
+    b, _, _ = counting_loop()
+    unit = native.compile_unit(b.trace())
+
+    def on_alarm(signum, frame):
+        raise Alarm
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        t0 = time.perf_counter()
+        with pytest.raises(Alarm):
+            unit.run([0, INT64_MAX])
+        assert time.perf_counter() - t0 < 5
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert unit.ticks >= 1
+
+
+# --- the Brainfuck VM on native code ------------------------------------------------------
+
+from test_jit_bf import PROGRAMS, run_bf  # noqa: E402
+
+
+@pytest.mark.parametrize("backend", ["native", "auto"])
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_bf_programs_on_native_code(jit, name, backend):
+    source, data = PROGRAMS[name]
+    jit(enabled=False)
+    expected = run_bf(source, data)
+    stats = jit(backend=backend, threshold=3, bridge_threshold=2, strict=1,
+                native_threshold=1)
+    got = run_bf(source, data)
+    assert got == expected
+    summary = stats.summary()
+    assert stats.compiled_entries >= 1 and stats.compiled_iterations >= 1, summary
+    assert stats.backend_counts["native"] >= 1, summary
+    assert not stats.native_ineligible, dict(stats.native_ineligible)
+    if backend == "auto":
+        assert native.COUNTERS["promotions"] >= 1
+
+
+def test_hostile_tape_walks_stay_in_bounds(jit):
+    """Walking far right grows the tape (a residual call between native runs);
+    walking left of cell 0 is the guest's error, reported as without the JIT."""
+    jit(enabled=False)
+    hop = ">" * 100
+    # carries a counter 40 hops of 100 cells to the right: the 8-cell tape grows
+    right = "+" * 40 + "[[" + hop + "+" + "<" * 100 + "-]" + hop + "-]" + "+" * 65 + "."
+    left = "++++++++++[>+<-]>[<<+>>-]"
+    expected = [run_bf(right), run_bf(left)]
+    stats = jit(backend="native", threshold=2, bridge_threshold=2)
+    assert [run_bf(right), run_bf(left)] == expected
+    assert expected[1].endswith(b">")
+    assert stats.backend_counts["native"] >= 1
+
+
+def test_interrupting_a_native_loop(tmp_path):
+    """``+[]`` spins in native code; SIGINT stops it with the clean message."""
+    import json
+    from test_cli import interrupt_spinning_loop
+    stats_path = tmp_path / "stats.json"
+    options = ["--backend", "native", "--param", "threshold=2", "--stats-json",
+               str(stats_path)]
+    # numba's import and the compile take a second or two, then it spins
+    assert interrupt_spinning_loop(tmp_path, options, 3.0) == (130, "interrupted\n")
+    stats = json.loads(stats_path.read_text())
+    assert stats["backend_counts"].get("native", 0) >= 1
+    assert stats["native"]["ticks"] >= 1
