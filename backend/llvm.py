@@ -6,10 +6,10 @@
   engine and returns the address of ``symbol`` and the seconds it took.  Every
   module stays in the engine for the life of the process (MCJIT frees nothing):
   one shared engine costs ~0.1 MB a trace where an engine per trace costs ~0.8 MB.
-- ``enter(address, slots)`` calls the code at ``address`` with the signature every
-  unit has, ``i64 unit(i64* slots)``, through one ``@njit`` trampoline whose
-  ``@intrinsic`` emits the indirect call (~280 ns a call where ctypes takes over
-  1 µs).  ``slots`` is a C-contiguous numpy int64 array.
+- ``enter(address, slots_address)`` calls the code at ``address`` with the
+  signature every unit has, ``i64 unit(i64* slots)``, through one ``@njit``
+  trampoline whose ``@intrinsic`` emits the indirect call (~200-280 ns a call where
+  ctypes takes over 1 µs).  The caller keeps the slot memory alive.
 - ``unique_symbol(prefix)``: symbols never repeat within the process, since all
   modules share one engine.
 
@@ -117,7 +117,7 @@ def code_bytes() -> int:
 
 
 def get_trampoline():
-    """The ``@njit`` function ``enter(address, slots) -> int``, compiled once."""
+    """The ``@njit`` function ``enter(address, slots_address) -> int``, compiled once."""
     global _trampoline
     if _trampoline is None:
         with _lock:
@@ -145,12 +145,13 @@ def _build_trampoline():
 
         return sig, codegen
 
-    @njit(types.int64(types.int64, types.int64[::1]), nogil=False)
-    def enter(address, slots):
-        return call_unit(address, slots.ctypes.data)
+    @njit(types.int64(types.int64, types.uintp), nogil=False)
+    def enter(address, slots_address):
+        return call_unit(address, slots_address)
 
     # compile now, so that no caller pays for it inside a timed region
-    enter(_noop_address(), np.zeros(1, dtype=np.int64))
+    probe = np.zeros(1, dtype=np.int64)
+    enter(_noop_address(), probe.ctypes.data)
     return enter
 
 
@@ -161,6 +162,7 @@ def _noop_address() -> int:
     return address
 
 
-def enter(address: int, slots) -> int:
-    """Run the unit at ``address`` on ``slots``; returns its exit code."""
-    return get_trampoline()(address, slots)
+def enter(address: int, slots_address: int) -> int:
+    """Run the unit at ``address`` on the slots at ``slots_address``; returns its
+    exit code."""
+    return get_trampoline()(address, slots_address)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import collections
 import ctypes
-import struct
 import time
 
 from metajit.backend import llvm
@@ -67,9 +66,6 @@ def _bytearray_address_reader():
 
 _bytearray_address = _bytearray_address_reader()
 
-
-def _float_bits(value: float) -> int:
-    return struct.unpack("<q", struct.pack("<d", value))[0]
 
 
 # --- eligibility ---------------------------------------------------------------------
@@ -618,6 +614,7 @@ class NativeUnit(CompiledUnit):
                     self.call_slots[id(op)] = len(constants.objects) + most_refs \
                         + len(self.call_slots)
         table_size = len(constants.objects) + most_refs + len(self.call_slots)
+        self.first_call_slot = len(constants.objects) + most_refs
         emitter = _UnitEmitter(layout, constants, table_size)
         symbol = llvm.unique_symbol(f"unit_{self.trace.name}")
         ir_text = emitter.generate(symbol, entry_layouts)
@@ -645,12 +642,14 @@ class NativeUnit(CompiledUnit):
                                           for b in failargs(exit.call.guard)]
         self.nslots = self.values_base + width
         self._pool = []
+        self._fills = [None] * len(entry_layouts)
         self._class_index = {id(o): k for k, o in enumerate(constants.objects)
                              if isinstance(o, type)}
         # the constants never change: described once per slot array
-        self._template = np.zeros(self.nslots, dtype=np.int64)
+        template = _Slots(np.zeros(self.nslots, dtype=np.int64))
         for k, obj in enumerate(constants.objects):
-            self._describe(self._template, k, obj)
+            self._describe(template, k, obj)
+        self._template = template.array
         self._const_buffers = [k for k, o in enumerate(constants.objects)
                                if type(o) is bytearray]
         self.compiles += 1
@@ -734,84 +733,115 @@ class NativeUnit(CompiledUnit):
                 self.python_guard_owner[id(op)] = unit
 
     # --- running ---
-    def _slots(self):
+    def _slots(self) -> _Slots:
         if self._pool:
             return self._pool.pop()
-        return self._template.copy()
+        return _Slots(self._template.copy())
 
-    def _fill(self, slots, state: int, values: list) -> tuple[list, dict]:
+    def _fill(self, slots: _Slots, state: int, values: list) -> list:
         """Write a state's values into ``slots``; returns the run's object table."""
-        table = list(self.constants.objects)
-        index = dict(self.constants.indexes)
-        base = self.values_base
-        fview = None
-        classes = self.entry_classes[state]
-        for k, (rep, value) in enumerate(zip(self.entry_layouts[state], values)):
-            if classes[k] is not None and type(value) is not classes[k]:
-                raise _ClassMismatch
-            if rep == "r":
-                key = id(value)
-                n = index.get(key)
-                if n is None:
-                    n = index[key] = len(table)
-                    table.append(value)
-                    self._describe(slots, n, value)
-                slots[base + k] = n
-            elif rep == "f":
-                if fview is None:
-                    import numpy as np
-                    fview = slots.view(np.float64)
-                fview[base + k] = value
-            else:
-                slots[base + k] = value
-        for n in self._const_buffers:
-            self._describe(slots, n, table[n])
-        table.extend([None] * (self.table_size - len(table)))    # the calls' slots
-        slots[H_STATE] = state
-        slots[H_INVALIDATED] = 1 if self.invalidated else 0
-        return table, index
+        return (self._fills[state] or self._filler(state))(slots, values)
 
-    def _describe(self, slots, n: int, obj) -> None:
+    def _filler(self, state: int):
+        """Generate the function that fills ``state``'s values in (unrolled: a run
+        is entered often, and every entry pays for it)."""
+        reps, classes = self.entry_layouts[state], self.entry_classes[state]
+        names = [f"v{k}" for k in range(len(reps))]
+        lines = ["def fill(slots, values):", "    m = slots.m"]
+        if names:
+            lines.append(f"    {', '.join(names)}, = values")
+        shared = "r" not in reps and self.table_size == len(self.constants.objects)
+        # a table the run cannot extend is the constants' own list
+        lines.append("    t = _constants" if shared else "    t = list(_constants)")
+        refs: list[tuple[str, int]] = []
+        for k, (rep, cls, name) in enumerate(zip(reps, classes, names)):
+            at = self.values_base + k
+            if cls is not None:
+                lines.append(f"    if type({name}) is not {'bool' if cls is bool else 'int'}: "
+                             f"raise _ClassMismatch")
+            if rep == "f":
+                lines.append(f"    slots.f[{at}] = {name}")
+            elif rep != "r":
+                lines.append(f"    m[{at}] = {name}")
+            else:
+                lines.append(f"    n = _index.get(id({name}))")
+                lines.append("    if n is None:")
+                for j, (other, other_at) in enumerate(refs):     # one object, one index
+                    keyword = "if" if j == 0 else "elif"
+                    lines.append(f"        {keyword} {name} is {other}: n = m[{other_at}]")
+                indent = "        "
+                if refs:
+                    lines.append("        else:")
+                    indent += "    "
+                lines.append(f"{indent}n = len(t)")
+                lines.append(f"{indent}t.append({name})")
+                lines.append(f"{indent}_describe(slots, n, {name})")
+                lines.append(f"    m[{at}] = n")
+                refs.append((name, at))
+        for n in self._const_buffers:
+            lines.append(f"    _describe(slots, {n}, t[{n}])")
+        if not shared:
+            lines.append(f"    t.extend([None] * ({self.table_size} - len(t)))")
+        lines.append(f"    m[{H_STATE}] = {state}")
+        lines.append(f"    m[{H_INVALIDATED}] = 1 if _unit.invalidated else 0")
+        lines.append("    return t")
+        namespace = {"_constants": self.constants.objects, "_index": self.constants.indexes,
+                     "_ClassMismatch": _ClassMismatch, "_describe": self._describe,
+                     "_unit": self}
+        exec("\n".join(lines) + "\n", namespace)
+        self._fills[state] = namespace["fill"]
+        return self._fills[state]
+
+    def _describe(self, slots: _Slots, n: int, obj) -> None:
         """Write what native code may know of object ``n``: its class, its buffer,
         its value when it is an int or a float."""
         cls = type(obj)
+        m = slots.m
         at = self.objects_base + OBJECT_STRIDE * n
-        slots[at + O_CLASS] = self._class_index.get(id(cls), -1)
+        m[at + O_CLASS] = self._class_index.get(id(cls), -1)
         if cls is bytearray:
-            slots[at + O_ADDRESS] = _bytearray_address(obj) if obj else 0
-            slots[at + O_LENGTH] = len(obj)
+            m[at + O_ADDRESS] = _bytearray_address(obj) if obj else 0
+            m[at + O_LENGTH] = len(obj)
         else:
-            slots[at + O_ADDRESS] = 0
-            slots[at + O_LENGTH] = 0
+            m[at + O_ADDRESS] = 0
+            m[at + O_LENGTH] = 0
         if (cls is int or cls is bool) and fits_int64(obj):
-            slots[at + O_UNBOXED] = obj
-            slots[at + O_UNBOX_BAD] = 0
+            m[at + O_UNBOXED] = obj
+            m[at + O_UNBOX_BAD] = 0
         elif cls is float:
-            slots[at + O_UNBOXED] = _float_bits(obj)
-            slots[at + O_UNBOX_BAD] = 0
+            slots.f[at + O_UNBOXED] = obj
+            m[at + O_UNBOX_BAD] = 0
         else:
-            slots[at + O_UNBOXED] = 0
-            slots[at + O_UNBOX_BAD] = 1
+            m[at + O_UNBOXED] = 0
+            m[at + O_UNBOX_BAD] = 1
 
     def _refresh(self, slots, table: list) -> None:
         """Buffers may have moved or changed length while Python ran."""
         for n, obj in enumerate(table):
             if type(obj) is bytearray:
                 self._describe(slots, n, obj)
-        slots[H_INVALIDATED] = 1 if self.invalidated else 0
+        slots.m[H_INVALIDATED] = 1 if self.invalidated else 0
 
     def run(self, inputs: list) -> ExitResult:
-        self.entries += 1
-        slots = self._slots()
+        pool = self._pool
+        slots = pool.pop() if pool else _Slots(self._template.copy())
         try:
-            return self._run(slots, 0, list(inputs))
+            table = (self._fills[0] or self._filler(0))(slots, inputs)
+            code = self._enter(self.address, slots.address)
+            if code >= 0:       # the common case, written out: a plain exit
+                exit = self.exits[code]
+                if exit.call is None and exit.raises is None and (
+                        exit.guard is None or id(exit.guard) not in self.python_bridges):
+                    out = (exit.decode or self._decoder(exit))(slots.m, slots.f, table)
+                    return ExitResult(exit.guard, out, None, exit.target, slots.m[H_ITERATIONS])
+            return self._loop(slots, table, code)
         except _ClassMismatch:
             # an int where the trace has a bool (or the reverse): the classes of
             # the exits would be wrong, so this run is the Python backend's
             self.python_runs += 1
             return self._python_twin().run(inputs)
         finally:
-            self._pool.append(slots)
+            pool.append(slots)
 
     def _python_twin(self) -> CompiledUnit:
         if self._twin is None or self._twin_bridges != len(self.bridges):
@@ -823,22 +853,29 @@ class NativeUnit(CompiledUnit):
         self._twin.invalidated = self.invalidated
         return self._twin
 
-    def _run(self, slots, state: int, values: list) -> ExitResult:
-        table, index = self._fill(slots, state, values)
+    def _loop(self, slots: _Slots, table: list, code: int) -> ExitResult:
+        """Go on from exit ``code`` of a run: ticks, calls, bridges on Python."""
+        index = None
         iterations = 0
         enter = self._enter
+        m, f = slots.m, slots.f
         while True:
-            code = enter(self.address, slots)
-            iterations += int(slots[H_ITERATIONS])
+            if code is None:
+                code = enter(self.address, slots.address)
+            iterations += m[H_ITERATIONS]
             if code == TICK:
                 self.ticks += 1
                 COUNTERS["ticks"] += 1
                 self._refresh(slots, table)
+                code = None
                 continue
             exit = self.exits[code]
+            code = None
             decode = exit.decode or self._decoder(exit)
-            out = decode(slots, table)
+            out = decode(m, f, table)
             if exit.call is not None:
+                if index is None:       # the objects the run was entered with
+                    index = {id(o): k for k, o in enumerate(table[:self.first_call_slot])}
                 left = self._call(exit.call, out, slots, table, index, iterations)
                 if left is not None:
                     return left
@@ -861,7 +898,8 @@ class NativeUnit(CompiledUnit):
             if res.target is not self.trace.ops[0].descr:
                 raise RuntimeError("a bridge on the Python backend jumps into the middle "
                                    "of a native unit")
-            table, index = self._fill(slots, 0, res.values)
+            table = self._fill(slots, 0, res.values)
+            index = None
 
     def _call(self, call: CallExit, args: list, slots, table: list, index: dict,
               iterations: int) -> ExitResult | None:
@@ -886,26 +924,26 @@ class NativeUnit(CompiledUnit):
                 if type(result) is not cls or not fits_int64(result):
                     return ExitResult(call.guard, self._guard_values(call, slots, table, result),
                                       None, None, iterations)
-                slots[slot] = result
+                slots.m[slot] = result
             elif kind == "f":
                 if type(result) is not float:
                     return ExitResult(call.guard, self._guard_values(call, slots, table, result),
                                       None, None, iterations)
-                slots[slot] = _float_bits(result)
+                slots.f[slot] = result
             else:
                 n = index.get(id(result))
                 if n is None:
                     n = self.call_slots[id(call.op)]
                     table[n] = result
                     self._describe(slots, n, result)
-                slots[slot] = n
+                slots.m[slot] = n
         self._refresh(slots, table)
         return None
 
     def _guard_values(self, call: CallExit, slots, table: list, result) -> list:
         """The failargs of the guard after a call, from the values the call exit
         saved (and the call's result)."""
-        raw = slots.tolist()
+        raw = slots.m
         out = []
         for k in call.guard_values:
             rep, cls, slot = call.live_reps[k]
@@ -916,38 +954,32 @@ class NativeUnit(CompiledUnit):
             if rep == "r":
                 value = table[value]
             elif rep in ("f", "bf"):
-                value = struct.unpack("<d", struct.pack("<q", value))[0]
+                value = slots.f[self.values_base + slot]
             elif rep == "bb" or (rep == "i" and cls is bool):
                 value = value != 0
             out.append(value)
         return out
 
     def _decoder(self, exit: Exit):
-        """A function (slots, table) -> the exit's values as Python objects."""
-        import numpy as np
+        """A function (ints, floats, table) -> the exit's values as Python objects,
+        ``ints`` and ``floats`` being the slot array's two views."""
         parts = []
         consts = []
-        floats = False
         for rep, info, slot in exit.values:
             at = None if slot is None else self.values_base + slot
             if rep == "const":
                 consts.append(info)
                 parts.append(f"_c[{len(consts) - 1}]")
             elif rep == "r":
-                parts.append(f"t[s[{at}]]")
+                parts.append(f"t[m[{at}]]")
             elif rep in ("f", "bf"):
-                floats = True
                 parts.append(f"f[{at}]")
             elif rep == "bb" or (rep == "i" and info is bool):
-                parts.append(f"s[{at}] != 0")
+                parts.append(f"m[{at}] != 0")
             else:
-                parts.append(f"s[{at}]")
-        lines = ["def decode(slots, t):", "    s = slots.tolist()"]
-        if floats:
-            lines.append("    f = slots.view(_float64).tolist()")
-        lines.append(f"    return [{', '.join(parts)}]")
-        namespace = {"_c": consts, "_float64": np.float64}
-        exec("\n".join(lines), namespace)
+                parts.append(f"m[{at}]")
+        namespace = {"_c": consts}
+        exec(f"def decode(m, f, t):\n    return [{', '.join(parts)}]\n", namespace)
         exit.decode = namespace["decode"]
         return exit.decode
 
@@ -960,6 +992,19 @@ class NativeUnit(CompiledUnit):
 
 class _ClassMismatch(Exception):
     pass
+
+
+class _Slots:
+    """One slot array: the numpy array that owns the memory, int64 and float64
+    views of it that Python indexes fast, and its address for the trampoline."""
+    __slots__ = ("array", "m", "f", "address")
+
+    def __init__(self, array):
+        self.array = array
+        raw = memoryview(array).cast("B")
+        self.m = raw.cast("q")
+        self.f = raw.cast("d")
+        self.address = array.ctypes.data
 
 
 def _reraise(op: Op, args: list) -> None:
