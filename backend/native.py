@@ -35,6 +35,7 @@ from metajit.backend.lowering import (BOXES, CONTROL, DECLARATIONS, FLOAT_DIVMOD
 from metajit.tracer.ir import Box, Const, Flag, Op, TargetDescr, Trace, failargs, fits_int64
 
 MAX_RECOMPILES = 8     # recompiles of one unit for bridges; later bridges run on Python
+FULL_AFTER = 5000      # entries after which a unit compiled cheaply is compiled at O2
 
 # Process-wide counters (the JIT's stats show them): native compiles and their
 # seconds, recompiles for bridges, ticks, runs of bridges on Python, promotions of
@@ -579,12 +580,14 @@ class NativeUnit(CompiledUnit):
         self.ticks = 0
         self.python_runs = 0
         self.entries = 0
+        self._active = 0       # runs in progress (a call may enter the unit again)
         self._pool: list = []
         self._twin = None
         self._twin_bridges = 0
-        self._build()
         if bridges:
             self._adopt(bridges)
+        else:
+            self._build()
 
     # --- compiling ---
     def _build(self) -> None:
@@ -658,8 +661,18 @@ class NativeUnit(CompiledUnit):
         COUNTERS["compile_seconds"] += time.perf_counter() - t0
         self.llvm_seconds = seconds
 
+    def _recompile(self, level: str) -> None:
+        """The unit stayed hot: compile it again with LLVM's O2 pipeline (its code
+        runs up to ~1.8x faster than the cheap passes')."""
+        self.level = level
+        self._build()
+        COUNTERS["full_compiles"] += 1
+
     def attach_bridge(self, guard: Op, bridge: Trace) -> None:
         self.bridges[id(guard)] = bridge
+        # a new bridge compiles cheaply; the unit goes to O2 again if it stays hot
+        self.level = "cheap"
+        self.entries = 0
         owner = self.python_guard_owner.get(id(guard))
         if owner is not None:       # a guard of a bridge that runs on Python
             owner.attach_bridge(guard, bridge)
@@ -669,6 +682,8 @@ class NativeUnit(CompiledUnit):
         reason = eligible(bridge)
         if reason is None and self.recompiles >= MAX_RECOMPILES:
             reason = f"more than {MAX_RECOMPILES} recompiles of one unit"
+        if reason is None and self._active:
+            reason = "attached while the unit runs (entered again from a call)"
         if reason is None:
             self.native_bridges[id(guard)] = bridge
             try:
@@ -685,7 +700,7 @@ class NativeUnit(CompiledUnit):
 
     def _adopt(self, bridges: dict) -> None:
         """Take over the bridges of a unit compiled before (id(guard) -> trace, in
-        the order they were attached), compiling once."""
+        the order they were attached) and compile, once."""
         native_ids = []
         for gid, bridge in bridges.items():
             self.bridges[gid] = bridge
@@ -702,18 +717,19 @@ class NativeUnit(CompiledUnit):
                 native_ids.append(gid)
             else:
                 self._python_bridge(gid, bridge, reason)
-        if native_ids:
-            try:
-                self._build()
-            except Ineligible as exc:
-                for gid in native_ids:
-                    del self.native_bridges[gid]
-                self._build()
-                for gid in native_ids:
-                    self._python_bridge(gid, bridges[gid], exc.reason)
-                return
+        try:
+            self._build()
+        except Ineligible as exc:
+            if not native_ids:
+                raise
             for gid in native_ids:
-                self.bridge_backend[gid] = "native"
+                del self.native_bridges[gid]
+            self._build()
+            for gid in native_ids:
+                self._python_bridge(gid, bridges[gid], exc.reason)
+            return
+        for gid in native_ids:
+            self.bridge_backend[gid] = "native"
 
     def _python_bridge(self, gid: int, bridge: Trace, reason: str) -> None:
         from metajit.backend.pysource import compile_unit as python_unit
@@ -823,8 +839,14 @@ class NativeUnit(CompiledUnit):
         slots.m[H_INVALIDATED] = 1 if self.invalidated else 0
 
     def run(self, inputs: list) -> ExitResult:
+        self.entries += 1
+        if self.entries == FULL_AFTER and self.level == "cheap" and not self._active:
+            self._recompile("full")
         pool = self._pool
         slots = pool.pop() if pool else _Slots(self._template.copy())
+        # a residual call may enter this unit again: while a run is active the
+        # unit's code, exits and slot layout must not change under it
+        self._active += 1
         try:
             table = (self._fills[0] or self._filler(0))(slots, inputs)
             code = self._enter(self.address, slots.address)
@@ -841,6 +863,7 @@ class NativeUnit(CompiledUnit):
             self.python_runs += 1
             return self._python_twin().run(inputs)
         finally:
+            self._active -= 1
             pool.append(slots)
 
     def _python_twin(self) -> CompiledUnit:

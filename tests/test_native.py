@@ -618,3 +618,84 @@ def test_interrupting_a_native_loop(tmp_path):
     stats = json.loads(stats_path.read_text())
     assert stats["backend_counts"].get("native", 0) >= 1
     assert stats["native"]["ticks"] >= 1
+
+
+def test_tiered_unit_moves_to_native_code_with_its_bridges():
+    unit_ref = _loop_and_bridge()
+    ref, g = unit_ref[1], unit_ref[2]
+    b, g_loop = _loop_with_exit_guard()
+    changes = []
+    tiered = native.TieredUnit(b.trace(), threshold=3)
+    tiered.on_backend_change = lambda old, new, reason: changes.append((old, new, reason))
+    br = bridge_for(g_loop)
+    x = br.op("int_add", br.inputs[0], 5)
+    br.op("guard_true", br.op("int_lt", x, 100), live=[x])
+    br.jump(x, target=b.target)
+    tiered.attach_bridge(g_loop, br.trace())
+    outs = [tiered.run([0]) for _ in range(4)]
+    assert changes == [("python", "native", None)] and tiered.backend_name == "native"
+    assert isinstance(tiered.current, native.NativeUnit)
+    assert tiered.current.bridge_runs_on(g_loop) == "native"
+    expected = ref.run([0])          # the same loop and bridge, on the reference
+    assert all((o.values, o.iterations) == (expected.values, expected.iterations)
+               for o in outs)
+    assert g is not None
+
+
+def test_tiered_unit_stays_on_python_when_native_code_cannot_run_it():
+    b = TraceBuilder("r")
+    b.op("getfield", b.inputs[0], descr=FieldDescr(Thing, "x"))
+    b.finish()
+    changes = []
+    tiered = native.TieredUnit(b.trace(), threshold=1)
+    tiered.on_backend_change = lambda old, new, reason: changes.append((old, new, reason))
+    thing = Thing()
+    thing.x = 1
+    tiered.run([thing])
+    tiered.run([thing])
+    assert changes == [("python", "python", "field access (getfield)")]
+    assert tiered.backend_name == "python"
+
+
+def test_hot_units_are_compiled_again_at_o2(monkeypatch):
+    monkeypatch.setattr(native, "FULL_AFTER", 3)
+    b, ovf, exit_guard = counting_loop()
+    unit = native.compile_unit(b.trace())
+    first = unit.address
+    outs = [unit.run([0, 100]) for _ in range(4)]
+    assert unit.level == "full" and unit.address != first and unit.compiles == 2
+    assert all(o == ExitResult(exit_guard, [100, 100], None, None, 99) for o in outs)
+
+
+def test_a_call_may_enter_the_unit_again():
+    """The callee runs the same unit (a guest call through the portal) and a bridge
+    attaches meanwhile: the outer run goes on with the code it started with."""
+    holder = {}
+
+    def recurse(x):
+        if x <= 2:
+            return x
+        unit = holder["unit"]
+        if "bridge" in holder and id(holder["guard"]) not in unit.bridges:
+            unit.attach_bridge(holder["guard"], holder["bridge"])
+        return unit.run([x - 2, 0]).values[1]
+
+    b = TraceBuilder("ii")
+    i0, i1 = b.inputs
+    i2 = b.op("call_i", recurse, i0, descr=CallDescr("recurse", result="i"))
+    b.op("guard_no_exception", live=[i0, i1, i2])
+    i3 = b.op("int_add", i1, i2)
+    i4 = b.op("int_sub", i0, 1)
+    g_end = b.op("guard_true", b.op("int_gt", i4, 0), live=[i4, i3])
+    b.jump(i4, i3)
+    trace = b.trace()
+    br = bridge_for(g_end)
+    br.finish(br.inputs[0], br.op("int_add", br.inputs[1], 1000))
+    results = []
+    for make in (reference_unit, native.compile_unit):
+        holder.clear()
+        holder["unit"] = make(trace)
+        holder["guard"], holder["bridge"] = g_end, br.trace()
+        results.append(holder["unit"].run([9, 0]))
+    assert_same_exit(results[1], results[0])
+    assert results[1].guard is None          # the bridge attached during the run
