@@ -35,7 +35,8 @@ from metajit.backend.lowering import (BOXES, CONTROL, DECLARATIONS, FLOAT_DIVMOD
 from metajit.tracer.ir import Box, Const, Flag, Op, TargetDescr, Trace, failargs, fits_int64
 
 MAX_RECOMPILES = 8     # recompiles of one unit for bridges; later bridges run on Python
-FULL_AFTER = 5000      # entries after which a unit compiled cheaply is compiled at O2
+MAX_CONNECTED = 2      # other loops a hot unit's jumps may take into its own code
+FULL_AFTER = 50_000    # entries after which a unit compiled cheaply is compiled at O2
 
 # Process-wide counters (the JIT's stats show them): native compiles and their
 # seconds, recompiles for bridges, ticks, runs of bridges on Python, promotions of
@@ -158,15 +159,22 @@ class _Layout:
     about them before it starts: aliases of bridge inputs, labels, the states a
     run may start in and the values live at each."""
 
-    def __init__(self, trace: Trace, bridges: dict):
+    def __init__(self, trace: Trace, bridges: dict, connect: int = 0):
         self.trace = trace
         self.traces = [trace]
         self.bridge_of: dict[int, int] = {}   # id(guard) -> index in traces
         self.alias: dict[int, Box] = {}
+        self.connected: list[Trace] = []      # other loops compiled into this unit
         work = [trace]
         while work:
             t = work.pop()
             for op in t.ops:
+                if op.name == "jump" and len(self.connected) < connect:
+                    other = self._connectable(op)
+                    if other is not None:
+                        self.connected.append(other)
+                        self.traces.append(other)
+                        work.append(other)
                 bridge = bridges.get(id(op)) if op.is_guard() else None
                 if bridge is not None:
                     live = failargs(op)
@@ -206,6 +214,23 @@ class _Layout:
 
     def resolve(self, value):
         return resolve(value, self.alias)
+
+    def _connectable(self, jump: Op) -> Trace | None:
+        """The trace of the loop ``jump`` goes to, when it can join this unit: a
+        compiled loop (the jump's descr is its first label) native code can run,
+        not in the unit yet, taking no boxed value."""
+        unit = getattr(getattr(jump.descr, "owner", None), "unit", None)
+        other = getattr(unit, "trace", None)
+        if other is None or not other.ops or other.ops[0].descr is not jump.descr:
+            return None
+        if any(op.name == "label" and op.descr is jump.descr for t in self.traces
+               for op in t.ops) or eligible(other) is not None:
+            return None
+        for a in jump.args:
+            a = self.resolve(a)
+            if isinstance(a, Box) and a.op is not None and a.op.name in BOXES:
+                return None
+        return other
 
     def boxes(self, values) -> list:
         out = []
@@ -425,6 +450,9 @@ class _UnitEmitter(Emitter):
         layout = self.layout
         body_start = len(self.lines)
         self._emit_trace(0)
+        for n, t in enumerate(layout.traces):
+            if any(t is other for other in layout.connected):
+                self._emit_trace(n)       # starts with its label
         while self.pending:
             n = self.pending.pop()
             self.lines.append(f"{self.bridge_blocks[n]}:")
@@ -565,10 +593,12 @@ class NativeUnit(CompiledUnit):
     """A loop and the bridges inlined into it, compiled to one native function."""
     backend_name = "native"
 
-    def __init__(self, trace: Trace, bridges: dict | None = None, level: str = "cheap"):
+    def __init__(self, trace: Trace, bridges: dict | None = None, level: str = "cheap",
+                 connect: int | None = None):
         super().__init__(trace)
         self.invalidated = False
         self.level = level
+        self.connect = MAX_CONNECTED if connect is None else connect
         self.native_bridges: dict[int, Trace] = {}
         self.python_bridges: dict[int, CompiledUnit] = {}
         self.python_guard_owner: dict[int, CompiledUnit] = {}
@@ -596,7 +626,9 @@ class NativeUnit(CompiledUnit):
         if reason is not None:
             raise Ineligible(reason)
         t0 = time.perf_counter()
-        layout = _Layout(self.trace, self.native_bridges)
+        # other loops join a unit only once it is hot (compiling them costs)
+        layout = _Layout(self.trace, self.native_bridges,
+                         self.connect if self.level == "full" else 0)
         constants = ConstantTable()
         for t in layout.traces:
             for op in t.ops:
@@ -918,11 +950,26 @@ class NativeUnit(CompiledUnit):
                 res.iterations = iterations
                 return res
             iterations += 1
-            if res.target is not self.trace.ops[0].descr:
-                raise RuntimeError("a bridge on the Python backend jumps into the middle "
-                                   "of a native unit")
-            table = self._fill(slots, 0, res.values)
+            state = self._state_at(res.target)
+            if state is None:       # a label whose live values are more than its args
+                res.iterations = iterations - 1
+                return res
+            table = self._fill(slots, state, res.values)
             index = None
+
+    def _state_at(self, descr) -> int | None:
+        """The state that starts at label ``descr`` with the label's args alone."""
+        if descr is self.trace.ops[0].descr and \
+                list(self.trace.ops[0].args) == list(self.trace.inputargs):
+            return 0
+        state = self.layout.state_of.get(id(descr))
+        if state is None:
+            return None
+        label = self.layout.label_op(descr)
+        live = self.layout.live_in[id(descr)]
+        if [id(b) for b in live] != [id(self.layout.resolve(a)) for a in label.args]:
+            return None
+        return state
 
     def _call(self, call: CallExit, args: list, slots, table: list, index: dict,
               iterations: int) -> ExitResult | None:

@@ -699,3 +699,50 @@ def test_a_call_may_enter_the_unit_again():
         results.append(holder["unit"].run([9, 0]))
     assert_same_exit(results[1], results[0])
     assert results[1].guard is None          # the bridge attached during the run
+
+
+# --- loops that jump to each other ------------------------------------------------------------
+
+def _follow(units: dict, descr, inputs):
+    """Run compiled loops as the warm state does: a jump to another loop's label
+    enters that loop's unit (counting the jump as an iteration)."""
+    iterations = 0
+    while True:
+        res = units[id(descr)].run(list(inputs))
+        iterations += res.iterations
+        if res.guard is not None or id(res.target) not in units:
+            return res, iterations
+        descr, inputs = res.target, res.values
+        iterations += 1
+
+
+def test_loops_that_jump_to_each_other_share_one_native_unit():
+    """Loop A counts i up and jumps to loop B every time; B adds i to a sum and
+    jumps back to A: compiled after B, A takes B into its own code."""
+    import types
+    a, bl = TraceBuilder("ii", name="A"), TraceBuilder("ii", name="B")
+    i, total = a.inputs
+    i1 = a.op("int_add", i, 1)
+    g_a = a.op("guard_true", a.op("int_lt", i1, 50000), live=[i1, total])
+    a.jump(i1, total, target=bl.target)
+    j, t = bl.inputs
+    t1 = bl.op("int_add_ovf", t, j)
+    bl.op("guard_no_overflow", live=[j, t])
+    bl.jump(j, t1, target=a.target)
+    results = []
+    def hot_unit(trace):
+        return native.NativeUnit(trace, level="full")
+
+    for make in (reference_unit, hot_unit):
+        a.target.owner = None            # A is not compiled yet
+        unit_b = make(bl.trace())
+        bl.target.owner = types.SimpleNamespace(unit=unit_b)
+        unit_a = make(a.trace())
+        a.target.owner = types.SimpleNamespace(unit=unit_a)
+        units = {id(a.target): unit_a, id(bl.target): unit_b}
+        results.append(_follow(units, a.target, [0, 0]))
+    (ref, ref_iterations), (got, got_iterations) = results
+    assert (got.guard, got.values, got_iterations) == (ref.guard, ref.values, ref_iterations)
+    assert got.guard is g_a and got.values == [50000, sum(range(1, 50000))]
+    assert [t.name for t in unit_a.layout.connected] == ["B"]
+    assert got.iterations == got_iterations      # one native run did it all
