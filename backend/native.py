@@ -651,13 +651,12 @@ class NativeUnit(CompiledUnit):
         table_size = len(constants.objects) + most_refs + len(self.call_slots)
         self.first_call_slot = len(constants.objects) + most_refs
         emitter = _UnitEmitter(layout, constants, table_size)
-        symbol = llvm.unique_symbol(f"unit_{self.trace.name}")
-        ir_text = emitter.generate(symbol, entry_layouts)
+        ir_text = emitter.generate(llvm.PLACEHOLDER, entry_layouts)
         for exit in emitter.exits:
             if any(rep == "i" and cls is None for rep, cls, _ in exit.values):
                 raise Ineligible("an int that is a bool on some iterations leaves the unit")
         self._enter = llvm.get_trampoline()     # built once per process, before any run
-        self.address, seconds = llvm.compile_ir(ir_text, symbol, self.level)
+        self.address, seconds, self.compiled_by = llvm.compile_unit_ir(ir_text, self.level)
         self.ir = ir_text
         self.layout = layout
         self.exits = emitter.exits
@@ -1089,6 +1088,14 @@ def _reraise(op: Op, args: list) -> None:
 def compile_unit(trace: Trace) -> NativeUnit:
     """A NativeUnit for ``trace``; raises Ineligible when native code cannot run it."""
     return NativeUnit(trace)
+
+
+def configure_cache(cache_dir: str) -> None:
+    """The ``cache_dir`` parameter: "" the user's cache directory, "off" no cache."""
+    if cache_dir == "off":
+        llvm.set_cache_dir(None)
+    else:
+        llvm.set_cache_dir(cache_dir or llvm.default_cache_dir())
 
 
 def _code_cap_reason(max_code_mb: float | None) -> str | None:

@@ -746,3 +746,51 @@ def test_loops_that_jump_to_each_other_share_one_native_unit():
     assert got.guard is g_a and got.values == [50000, sum(range(1, 50000))]
     assert [t.name for t in unit_a.layout.connected] == ["B"]
     assert got.iterations == got_iterations      # one native run did it all
+
+
+# --- the persistent code cache -------------------------------------------------------------------
+
+def _run_cached(tmp_path, cache, name):
+    import json
+    import subprocess
+    import sys
+    from test_cli import ROOT
+    from test_jit_bf import PROGRAMS as programs
+    program = tmp_path / "squares.b"
+    program.write_text(programs["squares"][0])
+    stats_path = tmp_path / f"{name}.json"
+    result = subprocess.run([sys.executable, "-m", "metajit", "run", "--backend", "native",
+                             "--param", "threshold=3", "--param", f"cache_dir={cache}",
+                             "--stats-json", str(stats_path), str(program)],
+                            cwd=ROOT, capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr.decode()
+    return result.stdout, json.loads(stats_path.read_text())
+
+
+def test_a_second_process_compiles_nothing(tmp_path):
+    cache = tmp_path / "cache"
+    first_out, first = _run_cached(tmp_path, cache, "first")
+    second_out, second = _run_cached(tmp_path, cache, "second")
+    assert first_out == second_out == run_bf(PROGRAMS["squares"][0])
+    assert first["native"]["cache_misses"] >= 1 and first["native"]["cache_stores"] >= 1
+    assert second["native"]["cache_hits"] == first["native"]["cache_misses"]
+    assert "cache_misses" not in second["native"]
+    assert second["backend_counts"] == first["backend_counts"]
+
+
+def test_a_corrupt_cache_entry_is_recompiled(tmp_path):
+    cache = tmp_path / "cache"
+    expected, first = _run_cached(tmp_path, cache, "first")
+    entries = sorted(cache.rglob("*.o"))
+    assert entries
+    for path in entries:
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        path.write_bytes(bytes(data))
+    (cache / "junk").mkdir()
+    out, again = _run_cached(tmp_path, cache, "again")
+    assert out == expected
+    assert again["native"]["cache_rejected"] == len(entries)
+    assert "cache_hits" not in again["native"]
+    out, third = _run_cached(tmp_path, cache, "third")      # replaced by good entries
+    assert out == expected and third["native"]["cache_hits"] >= 1
