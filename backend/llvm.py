@@ -29,6 +29,7 @@ function of numba's.
 from __future__ import annotations
 
 import collections
+import functools
 import hashlib
 import itertools
 import os
@@ -93,6 +94,7 @@ def set_cache_dir(directory: str | None) -> None:
     _cache_dir = directory
 
 
+@functools.lru_cache(maxsize=None)
 def _versions() -> str:
     from importlib import metadata
     parts = []
