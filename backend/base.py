@@ -63,20 +63,24 @@ def native_available() -> bool:
 
 
 def get_backend(name: str, native_threshold: int | None = None,
-                max_code_mb: float | None = None):
+                max_code_mb: float | None = None, cache_dir: str | None = None):
     """The ``compile(trace) -> CompiledUnit`` function of a backend by name.
 
     ``native``: native code where the trace is eligible, else the Python backend
     (the unit's ``native_reason`` says why).  ``auto``: the Python backend first,
     native code once a unit has run ``native_threshold`` times (when llvmlite and
     numba are installed).  Past ``max_code_mb`` of native code, new units stay on
-    Python."""
+    Python.  ``cache_dir``: where native object code is cached ("" the user's cache
+    directory, "off" nowhere)."""
     if name == "reference":
         from metajit.backend.reference import compile_unit
         return compile_unit
     if name == "python" or (name == "auto" and not native_available()):
         from metajit.backend.pysource import compile_unit
         return compile_unit
+    if name in ("native", "auto") and cache_dir is not None:
+        from metajit.backend.native import configure_cache
+        configure_cache(cache_dir)
     if name == "native":
         import functools
         from metajit.backend.native import compile_unit_or_python

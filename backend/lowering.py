@@ -18,11 +18,14 @@ The slot array (``i64``; a float travels as its bit pattern):
     [1] out: iterations (jumps to the unit's own labels) done by this call
     [2] in: 1 when the unit has been invalidated (guard_not_invalidated fails)
     [3] unused
-    [CLASSES + k]      in: table index of the class of object k, or -1
-    [BUFFERS + 2k]     in: data address of object k when it is a buffer, else 0
-    [BUFFERS + 2k + 1] in: its length in items, else 0
+    [OBJECTS + 5k + 0] in: table index of the class of object k, or -1
+    [OBJECTS + 5k + 1] in: data address of object k when it is a buffer, else 0
+    [OBJECTS + 5k + 2] in: its length in items, else 0
+    [OBJECTS + 5k + 3] in: object k as an int (or a float's bits) when it is one
+    [OBJECTS + 5k + 4] in: 0 when [+3] holds it exactly, else 1 (unboxing overflows)
     [values + n]       in: the values the state starts with;
-                       out: an exit's values
+                       out: an exit's values (a call exit: the values live after
+                       the call, then the call's arguments)
 
 The function returns an exit number (>= 0), or ``TICK`` when it left at a jump
 to one of its labels after ``TICK_INTERVAL`` jumps so that Python can deliver
@@ -51,6 +54,8 @@ TICK_INTERVAL = 1 << 16
 
 H_STATE, H_ITERATIONS, H_INVALIDATED = 0, 1, 2
 HEADER = 4
+O_CLASS, O_ADDRESS, O_LENGTH, O_UNBOXED, O_UNBOX_BAD = range(5)
+OBJECT_STRIDE = 5
 
 # Buffer storages native code reads and writes: (LLVM type, signed, item kind).
 STORAGES = {
@@ -92,6 +97,7 @@ class Exit:
     values: list = dataclasses.field(default_factory=list)
     raises: Op | None = None
     decode: Callable | None = None
+    call: Any = None          # a call exit: its CallExit
 
 
 def resolve(value, alias: dict):
@@ -116,9 +122,8 @@ class Emitter:
 
     def __init__(self, constants: "ConstantTable", table_size: int):
         self.constants = constants
-        self.classes_base = HEADER
-        self.buffers_base = HEADER + table_size
-        self.values_base = HEADER + 3 * table_size
+        self.objects_base = HEADER
+        self.values_base = HEADER + OBJECT_STRIDE * table_size
         self.lines: list[str] = []
         self.allocas: dict[int, str] = {}    # id(box) -> alloca name
         self.alloca_boxes: dict[int, Box] = {}
@@ -212,6 +217,11 @@ class Emitter:
             self.emit(f"{bits} = bitcast double {operand} to i64")
             operand = bits
         self.emit(f"store i64 {operand}, ptr {self.slot_ptr(index)}")
+
+    def object_slot(self, ref: str, field: int) -> str:
+        """The slot of ``field`` of the object whose table index is ``ref``."""
+        scaled = self.op2("mul", "i64", ref, str(OBJECT_STRIDE))
+        return self.op2("add", "i64", scaled, str(self.objects_base + field))
 
     def bool_result(self, cond: str) -> str:
         t = self.tmp()
@@ -521,6 +531,25 @@ def _nothing(e: Emitter, op: Op):
     pass
 
 
+def _unbox(e: Emitter, op: Op):
+    """The run glue put each object's int (or float bits) beside it: reading it
+    dereferences nothing.  An int outside 64 bits overflows."""
+    ref = e.load(op.args[0])
+    raw = e.load_slot(e.object_slot(ref, O_UNBOXED))
+    if op.name == "unbox_float":
+        value = e.tmp()
+        e.emit(f"{value} = bitcast i64 {raw} to double")
+        e.store(op.result, value, "f")
+        return
+    bad = e.load_slot(e.object_slot(ref, O_UNBOX_BAD))
+    e.store(op.result, raw, "i")
+    e.last_overflow = e.op2("icmp ne", "i64", bad, "0")
+
+
+def _call(e: Emitter, op: Op):
+    e.lower_call(op)
+
+
 # --- buffers ---
 
 def buffer_layout(op: Op) -> tuple[str, bool, str]:
@@ -530,12 +559,9 @@ def buffer_layout(op: Op) -> tuple[str, bool, str]:
     return STORAGES[storage]
 
 
-def _buffer_slot(e: Emitter, op: Op, field: int = 0) -> str:
-    """The slot of the buffer descriptor of ``op``'s first argument (``field`` 0:
-    its data address, 1: its length)."""
-    ref = e.load(op.args[0])
-    slot = e.op2("shl", "i64", ref, "1")
-    return e.op2("add", "i64", slot, str(e.buffers_base + field))
+def _buffer_slot(e: Emitter, op: Op, field: int = O_ADDRESS) -> str:
+    """The slot of the buffer address (or ``field``) of ``op``'s first argument."""
+    return e.object_slot(e.load(op.args[0]), field)
 
 
 def _buffer(e: Emitter, op: Op):
@@ -544,7 +570,7 @@ def _buffer(e: Emitter, op: Op):
     the end, as in Python."""
     base = _buffer_slot(e, op)
     address = e.load_slot(base)
-    length = e.load_slot(e.op2("add", "i64", base, "1"))
+    length = e.load_slot(e.op2("add", "i64", base, str(O_LENGTH - O_ADDRESS)))
     index = e.load(op.args[1])
     negative = e.op2("icmp slt", "i64", index, "0")
     wrapped = e.op2("add", "i64", index, length)
@@ -600,7 +626,7 @@ def _setarrayitem(e: Emitter, op: Op):
 
 def _arraylen(e: Emitter, op: Op):
     buffer_layout(op)
-    e.store(op.result, e.load_slot(_buffer_slot(e, op, 1)), "i")
+    e.store(op.result, e.load_slot(_buffer_slot(e, op, O_LENGTH)), "i")
 
 
 # --- guards: each returns the i1 that is true when the guard fails ---
@@ -623,8 +649,7 @@ def _guard_condition(e: Emitter, op: Op) -> str:
     if name == "guard_class":
         ref = e.load(op.args[0])
         cls = e.load(op.args[1])
-        index = e.op2("add", "i64", ref, str(e.classes_base))
-        return e.op2("icmp ne", "i64", e.load_slot(index), cls)
+        return e.op2("icmp ne", "i64", e.load_slot(e.object_slot(ref, O_CLASS)), cls)
     if name == "guard_nonnull":
         return e.op2("icmp eq", "i64", e.load(op.args[0]), "0")
     if name == "guard_isnull":
@@ -681,6 +706,11 @@ LOWERINGS: dict[str, Callable[[Emitter, Op], None]] = {
     "guard_class": _guard, "guard_nonnull": _guard, "guard_isnull": _guard,
     "guard_no_overflow": _guard, "guard_overflow": _guard,
     "guard_not_invalidated": _guard,
+    "unbox_int_ovf": _unbox, "unbox_float": _unbox,
+    "call_i": _call, "call_f": _call, "call_r": _call, "call_n": _call,
+    "call_pure_i": _call, "call_pure_f": _call, "call_pure_r": _call,
+    # the call exit before it already did what it checks (run glue)
+    "guard_no_exception": _nothing,
     "debug_merge_point": _nothing,
     # label, jump and finish are control flow: the emitter's walk does them
 }
@@ -693,12 +723,6 @@ INELIGIBLE = {
     "setarrayitem_r": "list items (setarrayitem_r)",
     "new_with_vtable": "allocation (new_with_vtable)",
     "strlen": "string length (strlen)",
-    "unbox_int_ovf": "unboxing an object (unbox_int_ovf)",
-    "unbox_float": "unboxing an object (unbox_float)",
-    "call_i": "residual call", "call_f": "residual call", "call_r": "residual call",
-    "call_n": "residual call", "call_pure_i": "residual call",
-    "call_pure_f": "residual call", "call_pure_r": "residual call",
-    "guard_no_exception": "exception guard (guard_no_exception)",
     "guard_exception": "exception guard (guard_exception)",
 }
 CONTROL = frozenset({"label", "jump", "finish"})

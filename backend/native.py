@@ -1,5 +1,8 @@
 """The native backend: a loop and the bridges attached to it as one LLVM function.
 
+(``backend.native_layout`` lays a unit's code out and writes it; this module decides
+what is eligible, compiles, and runs units.)
+
 ``eligible(trace)`` says whether native code can run a trace (None) or why not (a
 reason the stats count); ``compile_unit(trace)`` builds a ``NativeUnit`` or raises
 ``Ineligible``; ``compile_unit_or_python(trace)`` falls back to the Python-source
@@ -26,14 +29,16 @@ import time
 
 from metajit.backend import llvm
 from metajit.backend.base import CompiledUnit, ExitResult
-from metajit.backend.lowering import (BOXES, CONTROL, DECLARATIONS, FLOAT_DIVMOD,
-                                      H_ITERATIONS, H_INVALIDATED, H_STATE, INELIGIBLE,
-                                      LOWERINGS, STORAGES, TICK, TICK_INTERVAL,
-                                      ConstantTable, Emitter, Exit, LoweringError, llvm_type,
-                                      resolve)
-from metajit.tracer.ir import Box, Const, Op, TargetDescr, Trace, failargs
+from metajit.backend.lowering import (BOXES, CONTROL, H_INVALIDATED, H_ITERATIONS, H_STATE,
+                                      INELIGIBLE, LOWERINGS, O_ADDRESS, O_CLASS, O_LENGTH,
+                                      O_UNBOX_BAD, O_UNBOXED, OBJECT_STRIDE, TICK,
+                                      ConstantTable, Exit)
+from metajit.backend.native_layout import CallExit, Ineligible, Layout, UnitEmitter
+from metajit.tracer.ir import Box, Const, Flag, Op, TargetDescr, Trace, failargs, fits_int64
 
 MAX_RECOMPILES = 8     # recompiles of one unit for bridges; later bridges run on Python
+MAX_CONNECTED = 2      # other loops a hot unit's jumps may take into its own code
+FULL_AFTER = 50_000    # entries after which a unit compiled cheaply is compiled at O2
 
 # Process-wide counters (the JIT's stats show them): native compiles and their
 # seconds, recompiles for bridges, ticks, runs of bridges on Python, promotions of
@@ -41,14 +46,6 @@ MAX_RECOMPILES = 8     # recompiles of one unit for bridges; later bridges run o
 COUNTERS: collections.Counter = collections.Counter()
 NATIVE_STORAGES = frozenset({"bytearray"})   # buffers the run glue describes
 _BYTEARRAY_START = 40  # offsetof(PyByteArrayObject, ob_start), checked below
-
-
-class Ineligible(Exception):
-    """Native code cannot run this trace; ``reason`` says why."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 def _bytearray_address_reader():
@@ -64,6 +61,7 @@ def _bytearray_address_reader():
 
 
 _bytearray_address = _bytearray_address_reader()
+
 
 
 # --- eligibility ---------------------------------------------------------------------
@@ -84,6 +82,19 @@ def _op_reason(op: Op) -> str | None:
     return None
 
 
+def _calls_reason(t: Trace) -> str | None:
+    """A call whose result native code uses must be followed by guard_no_exception:
+    when the result cannot be held natively (an int outside 64 bits, a bool where
+    the trace has an int ...), the run leaves at that guard, whose snapshot
+    resumes after the call with the result as Python gave it."""
+    for k, op in enumerate(t.ops):
+        if op.spec.has(Flag.CALL) and op.result is not None:
+            after = t.ops[k + 1] if k + 1 < len(t.ops) else None
+            if after is None or after.name != "guard_no_exception":
+                return "a call result without guard_no_exception after the call"
+    return None
+
+
 def eligible(trace: Trace, bridges: dict | None = None) -> str | None:
     """None when native code can run ``trace`` (and ``bridges``, id(guard) -> trace),
     else the reason it cannot."""
@@ -96,12 +107,16 @@ def eligible(trace: Trace, bridges: dict | None = None) -> str | None:
                 return reason
             if op.name in BOXES:
                 boxed.add(id(op.result))
+        reason = _calls_reason(t)
+        if reason is not None:
+            return reason
     if boxed:
         # a boxed value has no object natively: it may only leave the unit
         labels = {id(op.descr) for t in traces for op in t.ops if op.name == "label"}
         for t in traces:
             for op in t.ops:
-                if op.name == "finish" or (op.name == "jump" and id(op.descr) not in labels):
+                if op.name == "finish" or (op.name == "jump" and id(op.descr) not in labels) \
+                        or op.spec.has(Flag.CALL):
                     continue
                 for a in op.args:
                     if isinstance(a, Box) and id(a.find()) in boxed:
@@ -109,373 +124,18 @@ def eligible(trace: Trace, bridges: dict | None = None) -> str | None:
     return None
 
 
-_UNSET = object()
-BOOL_RESULTS = frozenset({"int_lt", "int_le", "int_eq", "int_ne", "int_gt", "int_ge",
-                          "uint_lt", "uint_ge", "int_is_true", "int_is_zero", "int_to_bool",
-                          "float_lt", "float_le", "float_eq", "float_ne", "float_gt",
-                          "float_ge", "float_is_true", "ptr_eq", "ptr_ne"})
-BOOL_PRESERVING = frozenset({"int_and", "int_or", "int_xor"})
-
-
-def _result_class(opname: str, args: list):
-    """Python's class for an int op's result (bool & bool is a bool); None when an
-    argument's class varies, _UNSET while an argument is still unknown."""
-    if opname in BOOL_RESULTS:
-        return bool
-    if opname in BOOL_PRESERVING or opname == "same_as_i":
-        if any(a is _UNSET for a in args):
-            return _UNSET
-        if any(a is None for a in args):
-            return None
-        return bool if all(a is bool for a in args) else int
-    return int
-
-
-# --- layout: the traces of a unit, its labels, states and liveness ---------------------
-
-class _Layout:
-    """The traces compiled into one function and what the emitter needs to know
-    about them before it starts: aliases of bridge inputs, labels, the states a
-    run may start in and the values live at each."""
-
-    def __init__(self, trace: Trace, bridges: dict):
-        self.trace = trace
-        self.traces = [trace]
-        self.bridge_of: dict[int, int] = {}   # id(guard) -> index in traces
-        self.alias: dict[int, Box] = {}
-        work = [trace]
-        while work:
-            t = work.pop()
-            for op in t.ops:
-                bridge = bridges.get(id(op)) if op.is_guard() else None
-                if bridge is not None:
-                    live = failargs(op)
-                    if len(live) != len(bridge.inputargs):
-                        raise ValueError(f"bridge {bridge.name!r} takes {len(bridge.inputargs)} "
-                                         f"inputs, its guard {op.name} has {len(live)} failargs")
-                    for box, value in zip(bridge.inputargs, live):
-                        self.alias[id(box)] = value
-                    self.bridge_of[id(op)] = len(self.traces)
-                    self.traces.append(bridge)
-                    work.append(bridge)
-        self.labels: dict[int, tuple[int, int]] = {}   # id(descr) -> (trace, position)
-        for n, t in enumerate(self.traces):
-            for pos, op in enumerate(t.ops):
-                if op.name == "label" and op.descr is not None:
-                    if id(op.descr) in self.labels:
-                        raise ValueError(f"label {op.descr.describe()} appears twice in one unit")
-                    self.labels[id(op.descr)] = (n, pos)
-        self.live_in = self._liveness()
-        self.classes = self._int_classes()
-        # states: 0 is the unit's start; then every label a jump goes to
-        targets = []
-        for t in self.traces:
-            for op in t.ops:
-                if op.name == "jump" and id(op.descr) in self.labels and op.descr not in targets:
-                    targets.append(op.descr)
-        self.state_of = {id(d): n + 1 for n, d in enumerate(targets)}
-        self.state_labels = targets
-
-    def resolve(self, value):
-        return resolve(value, self.alias)
-
-    def boxes(self, values) -> list:
-        out = []
-        for v in values:
-            v = self.resolve(v)
-            if isinstance(v, Box):
-                out.append(v)
-        return out
-
-    def label_op(self, descr) -> Op:
-        n, pos = self.labels[id(descr)]
-        return self.traces[n].ops[pos]
-
-    def _int_classes(self) -> dict[int, type | None]:
-        """The Python class (int or bool) of every int value, from the inputs'
-        classes and what each op gives, joined over the jumps to each label, to a
-        fixed point; None where it varies (the exits cannot say which)."""
-        classes: dict[int, type | None] = {}
-
-        def class_of(value):
-            value = self.resolve(value)
-            if isinstance(value, Const):
-                return type(value.value)
-            return classes.get(id(value), _UNSET)
-
-        def join(box, cls) -> bool:
-            if cls is _UNSET:
-                return False
-            old = classes.get(id(box), _UNSET)
-            new = cls if old is _UNSET or old is cls else None
-            if new is not old:
-                classes[id(box)] = new
-                return True
-            return False
-
-        for box in self.trace.inputargs:
-            if box.kind == "i":
-                classes[id(box)] = box.pyclass if box.pyclass in (int, bool) else int
-        changed = True
-        while changed:
-            changed = False
-            first = self.trace.ops[0]
-            moves = [zip(first.args, self.trace.inputargs)]
-            for t in self.traces:
-                for op in t.ops:
-                    if op.name == "jump" and id(op.descr) in self.labels:
-                        moves.append(zip(self.label_op(op.descr).args, op.args))
-                    elif op.result is not None and op.result.kind == "i":
-                        result = self.resolve(op.result)
-                        if isinstance(result, Box):
-                            args = [class_of(a) for a in op.args]
-                            changed |= join(result, _result_class(op.name, args))
-            for pairs in moves:
-                for dst, src in pairs:
-                    dst = self.resolve(dst)
-                    if isinstance(dst, Box) and dst.kind == "i":
-                        changed |= join(dst, class_of(src))
-        return classes
-
-    def _blocks(self):
-        """(trace index, start, end) of straight code: a block starts at a trace's
-        start and at each label."""
-        blocks = []
-        for n, t in enumerate(self.traces):
-            start = 0
-            for pos, op in enumerate(t.ops):
-                if op.name == "label" and pos > start:
-                    blocks.append((n, start, pos))
-                    start = pos
-            blocks.append((n, start, len(t.ops)))
-        return blocks
-
-    def _liveness(self) -> dict[int, list]:
-        """Backward liveness over the blocks, to a fixed point; returns for each
-        label (by id of its descr) the values live there, in a stable order."""
-        blocks = self._blocks()
-        index_of = {(n, s): k for k, (n, s, _) in enumerate(blocks)}
-        live_in: list[dict] = [dict() for _ in blocks]    # ordered sets (dicts)
-        changed = True
-        while changed:
-            changed = False
-            for k in range(len(blocks) - 1, -1, -1):
-                n, start, end = blocks[k]
-                ops = self.traces[n].ops
-                live: dict = {}
-                if end < len(ops):      # falls into the label at ``end``
-                    live = dict(live_in[index_of[(n, end)]])
-                for op in reversed(ops[start:end]):
-                    name = op.name
-                    if name == "jump":
-                        live = {}
-                        if id(op.descr) in self.labels:
-                            tn, tpos = self.labels[id(op.descr)]
-                            target = self.traces[tn].ops[tpos]
-                            defined = {id(b) for b in self.boxes(target.args)}
-                            live = {i: b for i, b in live_in[index_of[(tn, tpos)]].items()
-                                    if i not in defined}
-                        for b in self.boxes(op.args):
-                            live[id(b)] = b
-                        continue
-                    if name == "finish":
-                        live = {id(b): b for b in self.boxes(op.args)}
-                        continue
-                    if name == "label":
-                        for b in self.boxes(op.args):
-                            live[id(b)] = b
-                        continue
-                    if op.result is not None:
-                        live.pop(id(self.resolve(op.result)), None)
-                    if op.is_guard():
-                        bridge = self.bridge_of.get(id(op))
-                        if bridge is not None:
-                            live.update(live_in[index_of[(bridge, 0)]])
-                        else:
-                            for b in self.boxes(failargs(op)):
-                                live[id(b)] = b
-                    for b in self.boxes(op.args):
-                        live[id(b)] = b
-                if live.keys() != live_in[k].keys():
-                    live_in[k] = live
-                    changed = True
-        out = {}
-        for descr_id, (n, pos) in self.labels.items():
-            out[descr_id] = list(live_in[index_of[(n, pos)]].values())
-        return out
-
-
-# --- emission --------------------------------------------------------------------------
-
-class _UnitEmitter(Emitter):
-    """Walks a unit's traces and writes its function."""
-
-    def __init__(self, layout: _Layout, constants: ConstantTable, table_size: int):
-        super().__init__(constants, table_size)
-        self.layout = layout
-        self.alias = layout.alias
-        self.pending: list[int] = []       # traces (bridges) still to emit
-        self.label_blocks = {d: f"label{k}" for k, d in enumerate(layout.labels)}
-        self.bridge_blocks = {}
-
-    def int_class(self, box: Box):
-        return self.layout.classes.get(id(box), int)
-
-    def lower_guard(self, op: Op, fails: str) -> None:
-        bridge = self.layout.bridge_of.get(id(op))
-        if bridge is None:
-            self.fail_branch(fails, lambda: self.exit_with(Exit(op), failargs(op)))
-            return
-        block = self.bridge_blocks.get(bridge)
-        if block is None:
-            block = self.bridge_blocks[bridge] = f"bridge{bridge}"
-            self.pending.append(bridge)
-        self.fail_branch(fails, lambda: self.terminate(f"br label %{block}"))
-
-    def generate(self, symbol: str, entry_layouts: list) -> str:
-        layout = self.layout
-        body_start = len(self.lines)
-        self._emit_trace(0)
-        while self.pending:
-            n = self.pending.pop()
-            self.lines.append(f"{self.bridge_blocks[n]}:")
-            self.terminated = False
-            self._emit_trace(n)
-        body = self.lines[body_start:]
-        self.lines = []
-        # the entry: allocas, counters, and the dispatch on the state to start in
-        self.lines.append("entry:")
-        self.emit("%iterations = alloca i64")
-        self.emit("%tick = alloca i64")
-        allocas_at = len(self.lines)
-        self.emit("store i64 0, ptr %iterations")
-        self.emit(f"store i64 {TICK_INTERVAL}, ptr %tick")
-        state = self.load_slot(H_STATE)
-        cases = " ".join(f"i64 {k}, label %state{k}" for k in range(1, len(entry_layouts)))
-        self.terminate(f"switch i64 {state}, label %state0 [{cases}]")
-        for k, values in enumerate(entry_layouts):
-            self.lines.append(f"state{k}:")
-            self.terminated = False
-            for slot, box in enumerate(values):
-                raw = self.load_slot(self.values_base + slot)
-                rep = self.rep_of(box)
-                if rep == "f":
-                    t = self.tmp()
-                    self.emit(f"{t} = bitcast i64 {raw} to double")
-                    raw = t
-                self.store(box, raw)
-            if k == 0:
-                first = layout.trace.ops[0]
-                self._moves(first.args, layout.trace.inputargs)
-                self.terminate(f"br label %{self.label_blocks[id(first.descr)]}")
-            else:
-                descr = layout.state_labels[k - 1]
-                self.terminate(f"br label %{self.label_blocks[id(descr)]}")
-        allocas = [f"  {name} = alloca {llvm_type(self.rep_of(self.alloca_boxes[key]))}"
-                   for key, name in self.allocas.items()]
-        self.lines[allocas_at:allocas_at] = allocas
-        text = [DECLARATIONS]
-        if self.needs_divmod:
-            text.append(FLOAT_DIVMOD)
-        text.append(f"define i64 @{symbol}(ptr noalias %slots) {{")
-        text.extend(self.lines)
-        text.extend(body)
-        text.append("}")
-        text.append("!0 = !{!\"branch_weights\", i32 1, i32 100000}")
-        return "\n".join(text) + "\n"
-
-    def rep_of(self, box) -> str:
-        box = self.resolve(box)
-        if isinstance(box, Const):
-            return box.kind
-        rep = self.reps.get(id(box))
-        if rep is None:
-            rep = box.kind
-            op = box.op
-            if op is not None and op.name in BOXES:
-                rep = BOXES[op.name]
-            self.reps[id(box)] = rep
-        return rep
-
-    def _moves(self, dsts, srcs) -> None:
-        """A parallel move: every source is loaded before any store."""
-        pairs = []
-        for dst, src in zip(dsts, srcs):
-            dst, src = self.resolve(dst), self.resolve(src)
-            if isinstance(dst, Box) and dst is not src:
-                pairs.append((dst, self.load(src)))
-        for dst, operand in pairs:
-            self.store(dst, operand)
-
-    def _emit_trace(self, n: int) -> None:
-        ops = self.layout.traces[n].ops
-        for op in ops:
-            name = op.name
-            if name == "label":
-                self.start_block(self.label_blocks[id(op.descr)])
-                continue
-            if self.terminated:
-                self.lines.append(f"{self.block_name('dead')}:")
-                self.terminated = False
-            if name == "jump":
-                self._jump(op)
-            elif name == "finish":
-                self.exit_with(Exit(None, op.descr), op.args)
-            else:
-                lower = LOWERINGS.get(name)
-                if lower is None:
-                    raise LoweringError(f"no native lowering for {name}")
-                lower(self, op)
-        if not self.terminated:
-            raise LoweringError(f"trace {self.layout.traces[n].name!r} does not end "
-                                f"with jump or finish")
-
-    def _jump(self, op: Op) -> None:
-        layout = self.layout
-        if id(op.descr) not in layout.labels:
-            self.exit_with(Exit(None, op.descr), op.args)
-            return
-        target = layout.label_op(op.descr)
-        if len(target.args) != len(op.args):
-            raise ValueError(f"jump to {op.descr.describe()} passes {len(op.args)} values, "
-                             f"the label takes {len(target.args)}")
-        self._moves(target.args, op.args)
-        count = self.tmp()
-        self.emit(f"{count} = load i64, ptr %iterations")
-        bumped = self.op2("add", "i64", count, "1")
-        self.emit(f"store i64 {bumped}, ptr %iterations")
-        tick = self.tmp()
-        self.emit(f"{tick} = load i64, ptr %tick")
-        left = self.op2("sub", "i64", tick, "1")
-        self.emit(f"store i64 {left}, ptr %tick")
-        due = self.op2("icmp eq", "i64", left, "0")
-        state = layout.state_of[id(op.descr)]
-        live = layout.live_in[id(op.descr)]
-
-        def tick_exit():
-            for k, box in enumerate(live):
-                self.store_slot(self.values_base + k, self.load(box), self.rep_of(box))
-            self.store_slot(H_STATE, str(state))
-            self.store_slot(H_ITERATIONS, bumped)
-            self.terminate(f"ret i64 {TICK}")
-
-        self.fail_branch(due, tick_exit)
-        self.terminate(f"br label %{self.label_blocks[id(op.descr)]}")
-
-
 # --- units -------------------------------------------------------------------------------
-
-_DEFAULT = object()
-
 
 class NativeUnit(CompiledUnit):
     """A loop and the bridges inlined into it, compiled to one native function."""
     backend_name = "native"
 
-    def __init__(self, trace: Trace, bridges: dict | None = None, level: str = "cheap"):
+    def __init__(self, trace: Trace, bridges: dict | None = None, level: str = "cheap",
+                 connect: int | None = None):
         super().__init__(trace)
         self.invalidated = False
         self.level = level
+        self.connect = MAX_CONNECTED if connect is None else connect
         self.native_bridges: dict[int, Trace] = {}
         self.python_bridges: dict[int, CompiledUnit] = {}
         self.python_guard_owner: dict[int, CompiledUnit] = {}
@@ -487,12 +147,14 @@ class NativeUnit(CompiledUnit):
         self.ticks = 0
         self.python_runs = 0
         self.entries = 0
+        self._active = 0       # runs in progress (a call may enter the unit again)
         self._pool: list = []
         self._twin = None
         self._twin_bridges = 0
-        self._build()
         if bridges:
             self._adopt(bridges)
+        else:
+            self._build()
 
     # --- compiling ---
     def _build(self) -> None:
@@ -501,7 +163,9 @@ class NativeUnit(CompiledUnit):
         if reason is not None:
             raise Ineligible(reason)
         t0 = time.perf_counter()
-        layout = _Layout(self.trace, self.native_bridges)
+        # other loops join a unit only once it is hot (compiling them costs)
+        layout = Layout(self.trace, self.native_bridges,
+                         self.connect if self.level == "full" else 0)
         constants = ConstantTable()
         for t in layout.traces:
             for op in t.ops:
@@ -511,16 +175,25 @@ class NativeUnit(CompiledUnit):
                     if isinstance(a, Const) and a.kind == "r":
                         constants.index(a.value)
         entry_layouts = [list(self.trace.inputargs)] + \
-            [layout.live_in[id(d)] for d in layout.state_labels]
+            [layout.live_in[id(d)] for d in layout.state_labels] + \
+            list(layout.after_call.values())
         most_refs = max(sum(1 for b in values if b.kind == "r") for values in entry_layouts)
-        table_size = len(constants.objects) + most_refs
-        emitter = _UnitEmitter(layout, constants, table_size)
-        symbol = llvm.unique_symbol(f"unit_{self.trace.name}")
-        ir_text = emitter.generate(symbol, entry_layouts)
+        # an object a call returns takes its call's slot in the table
+        self.call_slots = {}
+        for t in layout.traces:
+            for op in t.ops:
+                if op.name == "call_r" or op.name == "call_pure_r":
+                    self.call_slots[id(op)] = len(constants.objects) + most_refs \
+                        + len(self.call_slots)
+        table_size = len(constants.objects) + most_refs + len(self.call_slots)
+        self.first_call_slot = len(constants.objects) + most_refs
+        emitter = UnitEmitter(layout, constants, table_size)
+        ir_text = emitter.generate(llvm.PLACEHOLDER, entry_layouts)
         for exit in emitter.exits:
             if any(rep == "i" and cls is None for rep, cls, _ in exit.values):
                 raise Ineligible("an int that is a bool on some iterations leaves the unit")
-        self.address, seconds = llvm.compile_ir(ir_text, symbol, self.level)
+        self._enter = llvm.get_trampoline()     # built once per process, before any run
+        self.address, seconds, self.compiled_by = llvm.compile_unit_ir(ir_text, self.level)
         self.ir = ir_text
         self.layout = layout
         self.exits = emitter.exits
@@ -528,18 +201,26 @@ class NativeUnit(CompiledUnit):
         self.entry_layouts = [[emitter.rep_of(b) for b in values] for values in entry_layouts]
         self.entry_classes = [[layout.classes.get(id(b)) if b.kind == "i" else None
                                for b in values] for values in entry_layouts]
-        self.classes_base = emitter.classes_base
-        self.buffers_base = emitter.buffers_base
+        self.objects_base = emitter.objects_base
         self.values_base = emitter.values_base
-        width = max([len(e.values) for e in self.exits] + [len(v) for v in entry_layouts] + [1])
+        self.table_size = table_size
+        width = max([len(e.values) + (len(e.call.live) if e.call else 0) for e in self.exits]
+                    + [len(v) for v in entry_layouts] + [1])
+        for exit in self.exits:
+            if exit.call is not None and exit.call.guard is not None:
+                position = {id(b): k for k, b in enumerate(exit.call.live)}
+                exit.call.guard_values = [position[id(layout.resolve(b))]
+                                          for b in failargs(exit.call.guard)]
         self.nslots = self.values_base + width
         self._pool = []
+        self._fills = [None] * len(entry_layouts)
         self._class_index = {id(o): k for k, o in enumerate(constants.objects)
                              if isinstance(o, type)}
-        # the constants' classes never change: written once per slot array
-        self._template = np.zeros(self.nslots, dtype=np.int64)
+        # the constants never change: described once per slot array
+        template = _Slots(np.zeros(self.nslots, dtype=np.int64))
         for k, obj in enumerate(constants.objects):
-            self._template[self.classes_base + k] = self._class_index.get(id(type(obj)), -1)
+            self._describe(template, k, obj)
+        self._template = template.array
         self._const_buffers = [k for k, o in enumerate(constants.objects)
                                if type(o) is bytearray]
         self.compiles += 1
@@ -548,8 +229,18 @@ class NativeUnit(CompiledUnit):
         COUNTERS["compile_seconds"] += time.perf_counter() - t0
         self.llvm_seconds = seconds
 
+    def _recompile(self, level: str) -> None:
+        """The unit stayed hot: compile it again with LLVM's O2 pipeline (its code
+        runs up to ~1.8x faster than the cheap passes')."""
+        self.level = level
+        self._build()
+        COUNTERS["full_compiles"] += 1
+
     def attach_bridge(self, guard: Op, bridge: Trace) -> None:
         self.bridges[id(guard)] = bridge
+        # a new bridge compiles cheaply; the unit goes to O2 again if it stays hot
+        self.level = "cheap"
+        self.entries = 0
         owner = self.python_guard_owner.get(id(guard))
         if owner is not None:       # a guard of a bridge that runs on Python
             owner.attach_bridge(guard, bridge)
@@ -559,6 +250,8 @@ class NativeUnit(CompiledUnit):
         reason = eligible(bridge)
         if reason is None and self.recompiles >= MAX_RECOMPILES:
             reason = f"more than {MAX_RECOMPILES} recompiles of one unit"
+        if reason is None and self._active:
+            reason = "attached while the unit runs (entered again from a call)"
         if reason is None:
             self.native_bridges[id(guard)] = bridge
             try:
@@ -575,7 +268,7 @@ class NativeUnit(CompiledUnit):
 
     def _adopt(self, bridges: dict) -> None:
         """Take over the bridges of a unit compiled before (id(guard) -> trace, in
-        the order they were attached), compiling once."""
+        the order they were attached) and compile, once."""
         native_ids = []
         for gid, bridge in bridges.items():
             self.bridges[gid] = bridge
@@ -592,18 +285,19 @@ class NativeUnit(CompiledUnit):
                 native_ids.append(gid)
             else:
                 self._python_bridge(gid, bridge, reason)
-        if native_ids:
-            try:
-                self._build()
-            except Ineligible as exc:
-                for gid in native_ids:
-                    del self.native_bridges[gid]
-                self._build()
-                for gid in native_ids:
-                    self._python_bridge(gid, bridges[gid], exc.reason)
-                return
+        try:
+            self._build()
+        except Ineligible as exc:
+            if not native_ids:
+                raise
             for gid in native_ids:
-                self.bridge_backend[gid] = "native"
+                del self.native_bridges[gid]
+            self._build()
+            for gid in native_ids:
+                self._python_bridge(gid, bridges[gid], exc.reason)
+            return
+        for gid in native_ids:
+            self.bridge_backend[gid] = "native"
 
     def _python_bridge(self, gid: int, bridge: Trace, reason: str) -> None:
         from metajit.backend.pysource import compile_unit as python_unit
@@ -623,72 +317,122 @@ class NativeUnit(CompiledUnit):
                 self.python_guard_owner[id(op)] = unit
 
     # --- running ---
-    def _slots(self):
+    def _slots(self) -> _Slots:
         if self._pool:
             return self._pool.pop()
-        return self._template.copy()
+        return _Slots(self._template.copy())
 
-    def _fill(self, slots, state: int, values: list) -> tuple[list, dict]:
+    def _fill(self, slots: _Slots, state: int, values: list) -> list:
         """Write a state's values into ``slots``; returns the run's object table."""
-        table = list(self.constants.objects)
-        index = dict(self.constants.indexes)
-        base = self.values_base
-        fview = None
-        classes = self.entry_classes[state]
-        for k, (rep, value) in enumerate(zip(self.entry_layouts[state], values)):
-            if classes[k] is not None and type(value) is not classes[k]:
-                raise _ClassMismatch
-            if rep == "r":
-                key = id(value)
-                n = index.get(key)
-                if n is None:
-                    n = index[key] = len(table)
-                    table.append(value)
-                    self._describe(slots, n, value)
-                slots[base + k] = n
-            elif rep == "f":
-                if fview is None:
-                    import numpy as np
-                    fview = slots.view(np.float64)
-                fview[base + k] = value
-            else:
-                slots[base + k] = value
-        for n in self._const_buffers:
-            self._describe(slots, n, table[n])
-        slots[H_STATE] = state
-        slots[H_INVALIDATED] = 1 if self.invalidated else 0
-        return table, index
+        return (self._fills[state] or self._filler(state))(slots, values)
 
-    def _describe(self, slots, n: int, obj) -> None:
+    def _filler(self, state: int):
+        """Generate the function that fills ``state``'s values in (unrolled: a run
+        is entered often, and every entry pays for it)."""
+        reps, classes = self.entry_layouts[state], self.entry_classes[state]
+        names = [f"v{k}" for k in range(len(reps))]
+        lines = ["def fill(slots, values):", "    m = slots.m"]
+        if names:
+            lines.append(f"    {', '.join(names)}, = values")
+        shared = "r" not in reps and self.table_size == len(self.constants.objects)
+        # a table the run cannot extend is the constants' own list
+        lines.append("    t = _constants" if shared else "    t = list(_constants)")
+        refs: list[tuple[str, int]] = []
+        for k, (rep, cls, name) in enumerate(zip(reps, classes, names)):
+            at = self.values_base + k
+            if cls is not None:
+                lines.append(f"    if type({name}) is not {'bool' if cls is bool else 'int'}: "
+                             f"raise _ClassMismatch")
+            if rep == "f":
+                lines.append(f"    slots.f[{at}] = {name}")
+            elif rep != "r":
+                lines.append(f"    m[{at}] = {name}")
+            else:
+                lines.append(f"    n = _index.get(id({name}))")
+                lines.append("    if n is None:")
+                for j, (other, other_at) in enumerate(refs):     # one object, one index
+                    keyword = "if" if j == 0 else "elif"
+                    lines.append(f"        {keyword} {name} is {other}: n = m[{other_at}]")
+                indent = "        "
+                if refs:
+                    lines.append("        else:")
+                    indent += "    "
+                lines.append(f"{indent}n = len(t)")
+                lines.append(f"{indent}t.append({name})")
+                lines.append(f"{indent}_describe(slots, n, {name})")
+                lines.append(f"    m[{at}] = n")
+                refs.append((name, at))
+        for n in self._const_buffers:
+            lines.append(f"    _describe(slots, {n}, t[{n}])")
+        if not shared:
+            lines.append(f"    t.extend([None] * ({self.table_size} - len(t)))")
+        lines.append(f"    m[{H_STATE}] = {state}")
+        lines.append(f"    m[{H_INVALIDATED}] = 1 if _unit.invalidated else 0")
+        lines.append("    return t")
+        namespace = {"_constants": self.constants.objects, "_index": self.constants.indexes,
+                     "_ClassMismatch": _ClassMismatch, "_describe": self._describe,
+                     "_unit": self}
+        exec("\n".join(lines) + "\n", namespace)
+        self._fills[state] = namespace["fill"]
+        return self._fills[state]
+
+    def _describe(self, slots: _Slots, n: int, obj) -> None:
+        """Write what native code may know of object ``n``: its class, its buffer,
+        its value when it is an int or a float."""
         cls = type(obj)
-        slots[self.classes_base + n] = self._class_index.get(id(cls), -1)
-        at = self.buffers_base + 2 * n
+        m = slots.m
+        at = self.objects_base + OBJECT_STRIDE * n
+        m[at + O_CLASS] = self._class_index.get(id(cls), -1)
         if cls is bytearray:
-            slots[at] = _bytearray_address(obj) if obj else 0
-            slots[at + 1] = len(obj)
+            m[at + O_ADDRESS] = _bytearray_address(obj) if obj else 0
+            m[at + O_LENGTH] = len(obj)
         else:
-            slots[at] = 0
-            slots[at + 1] = 0
+            m[at + O_ADDRESS] = 0
+            m[at + O_LENGTH] = 0
+        if (cls is int or cls is bool) and fits_int64(obj):
+            m[at + O_UNBOXED] = obj
+            m[at + O_UNBOX_BAD] = 0
+        elif cls is float:
+            slots.f[at + O_UNBOXED] = obj
+            m[at + O_UNBOX_BAD] = 0
+        else:
+            m[at + O_UNBOXED] = 0
+            m[at + O_UNBOX_BAD] = 1
 
     def _refresh(self, slots, table: list) -> None:
         """Buffers may have moved or changed length while Python ran."""
         for n, obj in enumerate(table):
             if type(obj) is bytearray:
                 self._describe(slots, n, obj)
-        slots[H_INVALIDATED] = 1 if self.invalidated else 0
+        slots.m[H_INVALIDATED] = 1 if self.invalidated else 0
 
     def run(self, inputs: list) -> ExitResult:
         self.entries += 1
-        slots = self._slots()
+        if self.entries == FULL_AFTER and self.level == "cheap" and not self._active:
+            self._recompile("full")
+        pool = self._pool
+        slots = pool.pop() if pool else _Slots(self._template.copy())
+        # a residual call may enter this unit again: while a run is active the
+        # unit's code, exits and slot layout must not change under it
+        self._active += 1
         try:
-            return self._run(slots, 0, list(inputs))
+            table = (self._fills[0] or self._filler(0))(slots, inputs)
+            code = self._enter(self.address, slots.address)
+            if code >= 0:       # the common case, written out: a plain exit
+                exit = self.exits[code]
+                if exit.call is None and exit.raises is None and (
+                        exit.guard is None or id(exit.guard) not in self.python_bridges):
+                    out = (exit.decode or self._decoder(exit))(slots.m, slots.f, table)
+                    return ExitResult(exit.guard, out, None, exit.target, slots.m[H_ITERATIONS])
+            return self._loop(slots, table, code)
         except _ClassMismatch:
             # an int where the trace has a bool (or the reverse): the classes of
             # the exits would be wrong, so this run is the Python backend's
             self.python_runs += 1
             return self._python_twin().run(inputs)
         finally:
-            self._pool.append(slots)
+            self._active -= 1
+            pool.append(slots)
 
     def _python_twin(self) -> CompiledUnit:
         if self._twin is None or self._twin_bridges != len(self.bridges):
@@ -700,21 +444,33 @@ class NativeUnit(CompiledUnit):
         self._twin.invalidated = self.invalidated
         return self._twin
 
-    def _run(self, slots, state: int, values: list) -> ExitResult:
-        table, _ = self._fill(slots, state, values)
+    def _loop(self, slots: _Slots, table: list, code: int) -> ExitResult:
+        """Go on from exit ``code`` of a run: ticks, calls, bridges on Python."""
+        index = None
         iterations = 0
-        enter = llvm.get_trampoline()
+        enter = self._enter
+        m, f = slots.m, slots.f
         while True:
-            code = enter(self.address, slots)
-            iterations += int(slots[H_ITERATIONS])
+            if code is None:
+                code = enter(self.address, slots.address)
+            iterations += m[H_ITERATIONS]
             if code == TICK:
                 self.ticks += 1
                 COUNTERS["ticks"] += 1
                 self._refresh(slots, table)
+                code = None
                 continue
             exit = self.exits[code]
+            code = None
             decode = exit.decode or self._decoder(exit)
-            out = decode(slots, table)
+            out = decode(m, f, table)
+            if exit.call is not None:
+                if index is None:       # the objects the run was entered with
+                    index = {id(o): k for k, o in enumerate(table[:self.first_call_slot])}
+                left = self._call(exit.call, out, slots, table, index, iterations)
+                if left is not None:
+                    return left
+                continue
             if exit.raises is not None:
                 _reraise(exit.raises, out)
             if exit.guard is None:
@@ -730,37 +486,106 @@ class NativeUnit(CompiledUnit):
                 res.iterations = iterations
                 return res
             iterations += 1
-            if res.target is not self.trace.ops[0].descr:
-                raise RuntimeError("a bridge on the Python backend jumps into the middle "
-                                   "of a native unit")
-            table, _ = self._fill(slots, 0, res.values)
+            state = self._state_at(res.target)
+            if state is None:       # a label whose live values are more than its args
+                res.iterations = iterations - 1
+                return res
+            table = self._fill(slots, state, res.values)
+            index = None
+
+    def _state_at(self, descr) -> int | None:
+        """The state that starts at label ``descr`` with the label's args alone."""
+        if descr is self.trace.ops[0].descr and \
+                list(self.trace.ops[0].args) == list(self.trace.inputargs):
+            return 0
+        state = self.layout.state_of.get(id(descr))
+        if state is None:
+            return None
+        label = self.layout.label_op(descr)
+        live = self.layout.live_in[id(descr)]
+        if [id(b) for b in live] != [id(self.layout.resolve(a)) for a in label.args]:
+            return None
+        return state
+
+    def _call(self, call: CallExit, args: list, slots, table: list, index: dict,
+              iterations: int) -> ExitResult | None:
+        """Make the call of a call exit; None: re-enter after it (slot 0 names the
+        state), else how the run ends: at the guard_no_exception after the call
+        when it raised, or when its result is no value native code can hold."""
+        COUNTERS["calls"] += 1
+        try:
+            result = args[0](*args[1:])
+        except Exception as exc:    # noqa: BLE001 - the guest's exception
+            if call.guard is None:
+                raise
+            return ExitResult(call.guard, self._guard_values(call, slots, table, None), exc,
+                              None, iterations)
+        at = call.result_at
+        if at is not None:
+            box = call.result
+            kind = box.kind
+            slot = self.values_base + at
+            if kind == "i":
+                cls = self.layout.classes.get(id(box)) or box.pyclass
+                if type(result) is not cls or not fits_int64(result):
+                    return ExitResult(call.guard, self._guard_values(call, slots, table, result),
+                                      None, None, iterations)
+                slots.m[slot] = result
+            elif kind == "f":
+                if type(result) is not float:
+                    return ExitResult(call.guard, self._guard_values(call, slots, table, result),
+                                      None, None, iterations)
+                slots.f[slot] = result
+            else:
+                n = index.get(id(result))
+                if n is None:
+                    n = self.call_slots[id(call.op)]
+                    table[n] = result
+                    self._describe(slots, n, result)
+                slots.m[slot] = n
+        self._refresh(slots, table)
+        return None
+
+    def _guard_values(self, call: CallExit, slots, table: list, result) -> list:
+        """The failargs of the guard after a call, from the values the call exit
+        saved (and the call's result)."""
+        raw = slots.m
+        out = []
+        for k in call.guard_values:
+            rep, cls, slot = call.live_reps[k]
+            if rep == "result":
+                out.append(result)
+                continue
+            value = raw[self.values_base + slot]
+            if rep == "r":
+                value = table[value]
+            elif rep in ("f", "bf"):
+                value = slots.f[self.values_base + slot]
+            elif rep == "bb" or (rep == "i" and cls is bool):
+                value = value != 0
+            out.append(value)
+        return out
 
     def _decoder(self, exit: Exit):
-        """A function (slots, table) -> the exit's values as Python objects."""
-        import numpy as np
+        """A function (ints, floats, table) -> the exit's values as Python objects,
+        ``ints`` and ``floats`` being the slot array's two views."""
         parts = []
         consts = []
-        floats = False
         for rep, info, slot in exit.values:
             at = None if slot is None else self.values_base + slot
             if rep == "const":
                 consts.append(info)
                 parts.append(f"_c[{len(consts) - 1}]")
             elif rep == "r":
-                parts.append(f"t[s[{at}]]")
+                parts.append(f"t[m[{at}]]")
             elif rep in ("f", "bf"):
-                floats = True
                 parts.append(f"f[{at}]")
             elif rep == "bb" or (rep == "i" and info is bool):
-                parts.append(f"s[{at}] != 0")
+                parts.append(f"m[{at}] != 0")
             else:
-                parts.append(f"s[{at}]")
-        lines = ["def decode(slots, t):", "    s = slots.tolist()"]
-        if floats:
-            lines.append("    f = slots.view(_float64).tolist()")
-        lines.append(f"    return [{', '.join(parts)}]")
-        namespace = {"_c": consts, "_float64": np.float64}
-        exec("\n".join(lines), namespace)
+                parts.append(f"m[{at}]")
+        namespace = {"_c": consts}
+        exec(f"def decode(m, f, t):\n    return [{', '.join(parts)}]\n", namespace)
         exit.decode = namespace["decode"]
         return exit.decode
 
@@ -775,6 +600,19 @@ class _ClassMismatch(Exception):
     pass
 
 
+class _Slots:
+    """One slot array: the numpy array that owns the memory, int64 and float64
+    views of it that Python indexes fast, and its address for the trampoline."""
+    __slots__ = ("array", "m", "f", "address")
+
+    def __init__(self, array):
+        self.array = array
+        raw = memoryview(array).cast("B")
+        self.m = raw.cast("q")
+        self.f = raw.cast("d")
+        self.address = array.ctypes.data
+
+
 def _reraise(op: Op, args: list) -> None:
     """A raise exit: run ``op`` in Python on the values, which raises what Python
     raises there (IndexError, ZeroDivisionError, ValueError ...)."""
@@ -787,6 +625,14 @@ def _reraise(op: Op, args: list) -> None:
 def compile_unit(trace: Trace) -> NativeUnit:
     """A NativeUnit for ``trace``; raises Ineligible when native code cannot run it."""
     return NativeUnit(trace)
+
+
+def configure_cache(cache_dir: str) -> None:
+    """The ``cache_dir`` parameter: "" the user's cache directory, "off" no cache."""
+    if cache_dir == "off":
+        llvm.set_cache_dir(None)
+    else:
+        llvm.set_cache_dir(cache_dir or llvm.default_cache_dir())
 
 
 def _code_cap_reason(max_code_mb: float | None) -> str | None:

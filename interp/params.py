@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "inline": 1,
     "native_threshold": 100,   # --backend auto: runs of a unit on Python before native code
     "max_code_mb": 256,        # native code past this stays on the Python backend
+    "cache_dir": "",           # native object code cache: "" the user's cache directory, "off" none
 }
 
 

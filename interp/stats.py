@@ -88,6 +88,7 @@ def native_counters() -> dict[str, Any]:
     out = {k: (round(v, 6) if isinstance(v, float) else v)
            for k, v in sorted(native.COUNTERS.items())}
     out["code_bytes"] = native.llvm.code_bytes()
+    out.update((f"cache_{k}", v) for k, v in sorted(native.llvm.CACHE.items()))
     return out
 
 
@@ -105,6 +106,7 @@ def reset_stats() -> Stats:
     native = sys.modules.get("metajit.backend.native")
     if native is not None:
         native.COUNTERS.clear()
+        native.llvm.CACHE.clear()
     return _stats
 
 

@@ -86,6 +86,8 @@ def _build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                           "for testing), python (generated Python source), native (LLVM), "
                           "auto (Python first, native once a loop stays hot; python when "
                           "llvmlite and numba are missing). Default: auto")
+    run.add_argument("--no-cache", action="store_true",
+                     help="do not read or write the native code cache (--param cache_dir=off)")
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                      help="set a JIT parameter, e.g. threshold=200 (repeatable)")
     run.add_argument("--stats", action="store_true",
@@ -157,6 +159,8 @@ def _run(ns: argparse.Namespace) -> int:
         raise UsageError("the native backend needs llvmlite and numba: install them, "
                          "or use --backend python")
     params = _parse_params(ns.param)
+    if ns.no_cache:
+        params["cache_dir"] = "off"
     if not os.path.exists(ns.program):
         raise UsageError(f"no such file: {ns.program}")
     if os.path.isdir(ns.program):

@@ -270,23 +270,28 @@ def test_unmatched_close_bracket_names_its_position(tmp_path):
     assert result.stderr.decode() == f"bf: {program}:2:3: ']' has no matching '['\n"
 
 
-def test_interrupt_exits_130_without_traceback(tmp_path):
+def interrupt_spinning_loop(tmp_path, options: list, seconds: float):
+    """Run ``+.,[]`` (prints a byte, then, the output flushed before ',' waits,
+    reads one and loops for ever) with ``options``, SIGINT it ``seconds`` after it
+    printed; returns (exit status, stderr)."""
     import signal
     import time
-    # prints a byte, then (the output flushed before ',' waits) reads one and loops
     program = write(tmp_path, "forever.b", "+.,[]")
-    proc = subprocess.Popen([sys.executable, "-m", "metajit", "run", "--no-jit", program],
+    proc = subprocess.Popen([sys.executable, "-m", "metajit", "run", *options, program],
                             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     try:
         assert proc.stdout.read(1) == b"\x01"     # the guest is running
         proc.stdin.write(b"x")
         proc.stdin.flush()
-        time.sleep(0.3)
+        time.sleep(seconds)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130
-    assert err.decode() == "interrupted\n"
+    return proc.returncode, err.decode()
+
+
+def test_interrupt_exits_130_without_traceback(tmp_path):
+    assert interrupt_spinning_loop(tmp_path, ["--no-jit"], 0.3) == (130, "interrupted\n")

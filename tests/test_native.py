@@ -376,15 +376,103 @@ def test_bridges_beyond_the_recompile_limit_run_on_python(monkeypatch):
 def test_ineligible_bridge_runs_on_python():
     b, g = _loop_with_exit_guard()
     unit = native.compile_unit(b.trace())
-    seen = []
+    holder = Thing()
+    holder.x = 42
     br = bridge_for(g)
-    br.op("call_n", seen.append, br.inputs[0], descr=CallDescr("append", result="v",
-                                                              can_raise=False))
-    br.finish(br.inputs[0])
+    p = br.op("getfield", holder, descr=FieldDescr(Thing, "x"), kind="r")
+    br.finish(br.inputs[0], p)
     unit.attach_bridge(g, br.trace())
     out = unit.run([0])
-    assert out.guard is None and out.values == [10] and seen == [10]
-    assert unit.python_runs == 1
+    assert out.guard is None and out.values == [10, 42]
+    assert unit.python_runs == 1 and unit.bridge_runs_on(g) == "python"
+    assert unit.bridge_reason[id(g)] == "field access (getfield)"
+
+
+# --- residual calls: leave, call, re-enter ---------------------------------------------------
+
+def _halve(x):
+    if x < 0:
+        raise ValueError(x)
+    if x == 7:
+        return True          # a bool where the trace has an int
+    if x == 9:
+        return 1 << 70       # no 64-bit value
+    return x // 2
+
+
+def _call_loop():
+    """label(i0, i1); i2 = call_i(halve, i0); guard_no_exception; i3 = i1 + i2;
+    i4 = i0 - 1; guard i4 > 0; jump(i4, i3)"""
+    b = TraceBuilder("ii")
+    i0, i1 = b.inputs
+    i2 = b.op("call_i", _halve, i0, descr=CallDescr("halve", result="i"))
+    g_exc = b.op("guard_no_exception", live=[i0, i1, i2])
+    i3 = b.op("int_add", i1, i2)
+    i4 = b.op("int_sub", i0, 1)
+    g_end = b.op("guard_true", b.op("int_gt", i4, 0), live=[i4, i3])
+    b.jump(i4, i3)
+    return b.trace(), g_exc, g_end
+
+
+@pytest.mark.parametrize("start", [6, 5, 0])
+def test_calls_leave_and_reenter(start):
+    trace, g_exc, g_end = _call_loop()
+    ours, theirs = both(trace)
+    before = native.COUNTERS["calls"]
+    got = ours.run([start, 0])
+    assert_same_exit(got, theirs.run([start, 0]))
+    assert native.COUNTERS["calls"] == before + max(start, 1)
+    assert got.guard is g_end
+
+
+@pytest.mark.parametrize("start", [10, 12])
+def test_call_result_outside_64_bits_leaves_at_the_guard(start):
+    """halve(9) is 2**70: the run leaves at the guard after the call, whose
+    snapshot resumes there with the big int (where the reference, computing in
+    Python ints, would carry it on)."""
+    trace, g_exc, g_end = _call_loop()
+    got = native.compile_unit(trace).run([start, 0])
+    assert got.guard is g_exc and got.exc is None
+    assert got.values[0] == 9 and got.values[2] == 1 << 70 and got.iterations == start - 9
+
+
+def test_a_raising_call_fails_its_exception_guard():
+    trace, g_exc, _ = _call_loop()
+    ours, theirs = both(trace)
+    out = ours.run([-3, 0])
+    assert_same_exit(out, theirs.run([-3, 0]))
+    assert out.guard is g_exc and type(out.exc) is ValueError and out.values == [-3, 0, None]
+
+
+def test_bool_result_where_the_trace_has_an_int_leaves_at_the_guard():
+    trace, g_exc, _ = _call_loop()
+    out = native.compile_unit(trace).run([8, 0])
+    assert out.guard is g_exc and out.values == [7, 4, True] and type(out.values[2]) is bool
+
+
+def test_call_results_need_an_exception_guard():
+    b = TraceBuilder("i")
+    r = b.op("call_i", _halve, b.inputs[0], descr=CallDescr("halve", result="i"))
+    b.finish(r)
+    assert native.eligible(b.trace()) == "a call result without guard_no_exception after the call"
+
+
+def test_objects_from_calls_unbox_natively():
+    """call_r returns an object: guard_class and unbox_int_ovf read what the run
+    glue wrote beside it; an int outside 64 bits overflows."""
+    b = TraceBuilder("i")
+    p = b.op("call_r", lambda x: x * 3, b.inputs[0], descr=CallDescr("triple"))
+    b.op("guard_no_exception", live=[b.inputs[0]])
+    g_cls = b.op("guard_class", p, int, live=[p])
+    i = b.op("unbox_int_ovf", p)
+    ovf = b.op("guard_no_overflow", live=[p])
+    b.finish(i, p)
+    ours, theirs = both(b.trace())
+    for x in (5, 1 << 62, 1.5):
+        assert_same_exit(ours.run([x]) if type(x) is int else ours.run([x]),
+                         theirs.run([x]))
+    assert ours.run([1 << 62]).guard is ovf
+    assert ours.run([1.5]).guard is g_cls
 
 
 # --- random traces -------------------------------------------------------------------------
@@ -448,3 +536,261 @@ def test_nan_inputs_and_outputs_round_trip():
     b.finish(b.inputs[0], b.op("float_add", b.inputs[0], 1.0))
     out = native.compile_unit(b.trace()).run([NAN])
     assert all(math.isnan(v) for v in out.values)
+
+
+# --- signals ---------------------------------------------------------------------------
+
+class Alarm(Exception):
+    pass
+
+
+def test_a_signal_handler_runs_while_a_native_loop_spins():
+    """A loop that would run for years leaves at a tick: the SIGALRM handler runs
+    and its exception propagates out of the unit."""
+    import signal
+    import time
+    b, _, _ = counting_loop()
+    unit = native.compile_unit(b.trace())
+
+    def on_alarm(signum, frame):
+        raise Alarm
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        t0 = time.perf_counter()
+        with pytest.raises(Alarm):
+            unit.run([0, INT64_MAX])
+        assert time.perf_counter() - t0 < 5
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert unit.ticks >= 1
+
+
+# --- the Brainfuck VM on native code ------------------------------------------------------
+
+from test_jit_bf import PROGRAMS, run_bf  # noqa: E402
+
+
+@pytest.mark.parametrize("backend", ["native", "auto"])
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_bf_programs_on_native_code(jit, name, backend):
+    source, data = PROGRAMS[name]
+    jit(enabled=False)
+    expected = run_bf(source, data)
+    stats = jit(backend=backend, threshold=3, bridge_threshold=2, strict=1,
+                native_threshold=1)
+    got = run_bf(source, data)
+    assert got == expected
+    summary = stats.summary()
+    assert stats.compiled_entries >= 1 and stats.compiled_iterations >= 1, summary
+    assert stats.backend_counts["native"] >= 1, summary
+    assert not stats.native_ineligible, dict(stats.native_ineligible)
+    if backend == "auto":
+        assert native.COUNTERS["promotions"] >= 1
+
+
+def test_hostile_tape_walks_stay_in_bounds(jit):
+    """Walking far right grows the tape (a residual call between native runs);
+    walking left of cell 0 is the guest's error, reported as without the JIT."""
+    jit(enabled=False)
+    hop = ">" * 100
+    # carries a counter 40 hops of 100 cells to the right: the 8-cell tape grows
+    right = "+" * 40 + "[[" + hop + "+" + "<" * 100 + "-]" + hop + "-]" + "+" * 65 + "."
+    left = "++++++++++[>+<-]>[<<+>>-]"
+    expected = [run_bf(right), run_bf(left)]
+    stats = jit(backend="native", threshold=2, bridge_threshold=2)
+    assert [run_bf(right), run_bf(left)] == expected
+    assert expected[1].endswith(b">")
+    assert stats.backend_counts["native"] >= 1
+
+
+def test_interrupting_a_native_loop(tmp_path):
+    """``+[]`` spins in native code; SIGINT stops it with the clean message."""
+    import json
+    from test_cli import interrupt_spinning_loop
+    stats_path = tmp_path / "stats.json"
+    options = ["--backend", "native", "--param", "threshold=2", "--stats-json",
+               str(stats_path)]
+    # numba's import and the compile take a second or two, then it spins
+    assert interrupt_spinning_loop(tmp_path, options, 3.0) == (130, "interrupted\n")
+    stats = json.loads(stats_path.read_text())
+    assert stats["backend_counts"].get("native", 0) >= 1
+    assert stats["native"]["ticks"] >= 1
+
+
+def test_tiered_unit_moves_to_native_code_with_its_bridges():
+    unit_ref = _loop_and_bridge()
+    ref, g = unit_ref[1], unit_ref[2]
+    b, g_loop = _loop_with_exit_guard()
+    changes = []
+    tiered = native.TieredUnit(b.trace(), threshold=3)
+    tiered.on_backend_change = lambda old, new, reason: changes.append((old, new, reason))
+    br = bridge_for(g_loop)
+    x = br.op("int_add", br.inputs[0], 5)
+    br.op("guard_true", br.op("int_lt", x, 100), live=[x])
+    br.jump(x, target=b.target)
+    tiered.attach_bridge(g_loop, br.trace())
+    outs = [tiered.run([0]) for _ in range(4)]
+    assert changes == [("python", "native", None)] and tiered.backend_name == "native"
+    assert isinstance(tiered.current, native.NativeUnit)
+    assert tiered.current.bridge_runs_on(g_loop) == "native"
+    expected = ref.run([0])          # the same loop and bridge, on the reference
+    assert all((o.values, o.iterations) == (expected.values, expected.iterations)
+               for o in outs)
+    assert g is not None
+
+
+def test_tiered_unit_stays_on_python_when_native_code_cannot_run_it():
+    b = TraceBuilder("r")
+    b.op("getfield", b.inputs[0], descr=FieldDescr(Thing, "x"))
+    b.finish()
+    changes = []
+    tiered = native.TieredUnit(b.trace(), threshold=1)
+    tiered.on_backend_change = lambda old, new, reason: changes.append((old, new, reason))
+    thing = Thing()
+    thing.x = 1
+    tiered.run([thing])
+    tiered.run([thing])
+    assert changes == [("python", "python", "field access (getfield)")]
+    assert tiered.backend_name == "python"
+
+
+def test_hot_units_are_compiled_again_at_o2(monkeypatch):
+    monkeypatch.setattr(native, "FULL_AFTER", 3)
+    b, ovf, exit_guard = counting_loop()
+    unit = native.compile_unit(b.trace())
+    first = unit.address
+    outs = [unit.run([0, 100]) for _ in range(4)]
+    assert unit.level == "full" and unit.address != first and unit.compiles == 2
+    assert all(o == ExitResult(exit_guard, [100, 100], None, None, 99) for o in outs)
+
+
+def test_a_call_may_enter_the_unit_again():
+    """The callee runs the same unit (a guest call through the portal) and a bridge
+    attaches meanwhile: the outer run goes on with the code it started with."""
+    holder = {}
+
+    def recurse(x):
+        if x <= 2:
+            return x
+        unit = holder["unit"]
+        if "bridge" in holder and id(holder["guard"]) not in unit.bridges:
+            unit.attach_bridge(holder["guard"], holder["bridge"])
+        return unit.run([x - 2, 0]).values[1]
+
+    b = TraceBuilder("ii")
+    i0, i1 = b.inputs
+    i2 = b.op("call_i", recurse, i0, descr=CallDescr("recurse", result="i"))
+    b.op("guard_no_exception", live=[i0, i1, i2])
+    i3 = b.op("int_add", i1, i2)
+    i4 = b.op("int_sub", i0, 1)
+    g_end = b.op("guard_true", b.op("int_gt", i4, 0), live=[i4, i3])
+    b.jump(i4, i3)
+    trace = b.trace()
+    br = bridge_for(g_end)
+    br.finish(br.inputs[0], br.op("int_add", br.inputs[1], 1000))
+    results = []
+    for make in (reference_unit, native.compile_unit):
+        holder.clear()
+        holder["unit"] = make(trace)
+        holder["guard"], holder["bridge"] = g_end, br.trace()
+        results.append(holder["unit"].run([9, 0]))
+    assert_same_exit(results[1], results[0])
+    assert results[1].guard is None          # the bridge attached during the run
+
+
+# --- loops that jump to each other ------------------------------------------------------------
+
+def _follow(units: dict, descr, inputs):
+    """Run compiled loops as the warm state does: a jump to another loop's label
+    enters that loop's unit (counting the jump as an iteration)."""
+    iterations = 0
+    while True:
+        res = units[id(descr)].run(list(inputs))
+        iterations += res.iterations
+        if res.guard is not None or id(res.target) not in units:
+            return res, iterations
+        descr, inputs = res.target, res.values
+        iterations += 1
+
+
+def test_loops_that_jump_to_each_other_share_one_native_unit():
+    """Loop A counts i up and jumps to loop B every time; B adds i to a sum and
+    jumps back to A: compiled after B, A takes B into its own code."""
+    import types
+    a, bl = TraceBuilder("ii", name="A"), TraceBuilder("ii", name="B")
+    i, total = a.inputs
+    i1 = a.op("int_add", i, 1)
+    g_a = a.op("guard_true", a.op("int_lt", i1, 50000), live=[i1, total])
+    a.jump(i1, total, target=bl.target)
+    j, t = bl.inputs
+    t1 = bl.op("int_add_ovf", t, j)
+    bl.op("guard_no_overflow", live=[j, t])
+    bl.jump(j, t1, target=a.target)
+    results = []
+    def hot_unit(trace):
+        return native.NativeUnit(trace, level="full")
+
+    for make in (reference_unit, hot_unit):
+        a.target.owner = None            # A is not compiled yet
+        unit_b = make(bl.trace())
+        bl.target.owner = types.SimpleNamespace(unit=unit_b)
+        unit_a = make(a.trace())
+        a.target.owner = types.SimpleNamespace(unit=unit_a)
+        units = {id(a.target): unit_a, id(bl.target): unit_b}
+        results.append(_follow(units, a.target, [0, 0]))
+    (ref, ref_iterations), (got, got_iterations) = results
+    assert (got.guard, got.values, got_iterations) == (ref.guard, ref.values, ref_iterations)
+    assert got.guard is g_a and got.values == [50000, sum(range(1, 50000))]
+    assert [t.name for t in unit_a.layout.connected] == ["B"]
+    assert got.iterations == got_iterations      # one native run did it all
+
+
+# --- the persistent code cache -------------------------------------------------------------------
+
+def _run_cached(tmp_path, cache, name):
+    import json
+    import subprocess
+    import sys
+    from test_cli import ROOT
+    from test_jit_bf import PROGRAMS as programs
+    program = tmp_path / "squares.b"
+    program.write_text(programs["squares"][0])
+    stats_path = tmp_path / f"{name}.json"
+    result = subprocess.run([sys.executable, "-m", "metajit", "run", "--backend", "native",
+                             "--param", "threshold=3", "--param", f"cache_dir={cache}",
+                             "--stats-json", str(stats_path), str(program)],
+                            cwd=ROOT, capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr.decode()
+    return result.stdout, json.loads(stats_path.read_text())
+
+
+def test_a_second_process_compiles_nothing(tmp_path):
+    cache = tmp_path / "cache"
+    first_out, first = _run_cached(tmp_path, cache, "first")
+    second_out, second = _run_cached(tmp_path, cache, "second")
+    assert first_out == second_out == run_bf(PROGRAMS["squares"][0])
+    assert first["native"]["cache_misses"] >= 1 and first["native"]["cache_stores"] >= 1
+    assert second["native"]["cache_hits"] == first["native"]["cache_misses"]
+    assert "cache_misses" not in second["native"]
+    assert second["backend_counts"] == first["backend_counts"]
+
+
+def test_a_corrupt_cache_entry_is_recompiled(tmp_path):
+    cache = tmp_path / "cache"
+    expected, first = _run_cached(tmp_path, cache, "first")
+    entries = sorted(cache.rglob("*.o"))
+    assert entries
+    for path in entries:
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        path.write_bytes(bytes(data))
+    (cache / "junk").mkdir()
+    out, again = _run_cached(tmp_path, cache, "again")
+    assert out == expected
+    assert again["native"]["cache_rejected"] == len(entries)
+    assert "cache_hits" not in again["native"]
+    out, third = _run_cached(tmp_path, cache, "third")      # replaced by good entries
+    assert out == expected and third["native"]["cache_hits"] >= 1
