@@ -806,11 +806,18 @@ def get_obj_name(proto, pc: int, reg: int):
             return (kind, key.decode("latin-1"))
         return None
     if op == Op.GETTABLE:
-        key = proto.consts[-1 - c] if c < 0 else None
-        if type(key) is bytes:
-            kind = "global" if local_name(proto, b, setpc) == "_ENV" else "field"
-            return (kind, key.decode("latin-1"))
-        return None
+        table = get_obj_name(proto, setpc, b)
+        kind = "global" if table is not None and table[1] == "_ENV" else "field"
+        if c < 0:
+            key = proto.consts[-1 - c]
+            if type(key) is bytes:
+                return (kind, key.decode("latin-1"))
+            if type(key) is int and 0 <= key <= 255:
+                return ("field", "integer index")       # lua5.4's GETI
+            return (kind, "?")
+        # a key in a register: named only when it holds a constant string
+        keyinfo = get_obj_name(proto, setpc, c)
+        return (kind, keyinfo[1] if keyinfo is not None and keyinfo[0] == "constant" else "?")
     if op == Op.GETUPVAL:
         return ("upvalue", proto.upval_names[b])
     if op == Op.LOADK:
