@@ -119,6 +119,7 @@ def comparable(result):
     of the last instruction that saved the pc, often the function's first line); we
     report the division's own line: compare those messages without the line."""
     out, err, status = result
+    err = err.split("\n", 1)[0]        # the message (tracebacks show the stale line too)
     err = re.sub(r"^gen\.lua:\d+: (attempt to divide by zero|attempt to perform 'n%0')$",
                  r"gen.lua:?: \1", err)
     return out, err, status

@@ -672,6 +672,8 @@ def unwind(state, frame: Frame, exc: Exception) -> Exception:
         err = LuaError(b"not enough memory")
     else:
         return exc
+    if err.traceback is None:
+        err.traceback = traceback_text(state, frame)
     f = frame
     while f is not None:
         if f.tbc:
@@ -683,6 +685,52 @@ def unwind(state, frame: Frame, exc: Exception) -> Exception:
             break
         f = f.caller
     return err
+
+
+def called_builtin(state, frame: Frame):
+    """The library function that ``frame``'s running CALL calls, or None."""
+    code = frame.closure.proto.code
+    if code[frame.pc] != Op.CALL and code[frame.pc] != Op.TAILCALL:
+        return None
+    fn = state.stack[frame.base + code[frame.pc + 1]]
+    return fn if type(fn) is Builtin else None
+
+
+def function_description(frame: Frame) -> str:
+    """How lua5.4's traceback names the function of ``frame``: by the name its
+    caller's call instruction used, else by where it is defined."""
+    proto = frame.closure.proto
+    if proto.linedefined == 0:
+        return "main chunk"
+    caller = frame.caller
+    if not frame.is_entry and caller is not None:
+        cproto = caller.closure.proto
+        info = get_obj_name(cproto, caller.pc, cproto.code[caller.pc + 1])
+        if info is not None and info[0] != "constant":
+            kind = "function" if info[0] == "global" else info[0]
+            return "%s '%s'" % (kind, info[1])
+    return "function <%s:%d>" % (proto.source, proto.linedefined)
+
+
+def traceback_text(state, frame: Frame) -> str:
+    """A 'stack traceback:' in lua5.4's form, from ``frame`` to the outermost call;
+    ``[C]`` lines stand for the library functions in between."""
+    lines = ["stack traceback:"]
+    fn = called_builtin(state, frame)
+    if fn is not None:
+        lines.append("\t[C]: in function '%s'" % (state.global_name(fn) or "?"))
+    f = frame
+    while f is not None:
+        proto = f.closure.proto
+        lines.append("\t%s:%d: in %s" % (proto.source, proto.lineinfo[f.pc // 4],
+                                          function_description(f)))
+        if f.is_entry:
+            caller = f.caller
+            fn = called_builtin(state, caller) if caller is not None else None
+            lines.append("\t[C]: in function '%s'" % (state.global_name(fn) or "?")
+                         if fn is not None else "\t[C]: in ?")
+        f = f.caller
+    return "\n".join(lines)
 
 
 def arg_error_text(state, frame: Frame, exc: LuaArgError) -> str:
