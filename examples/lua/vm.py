@@ -43,6 +43,7 @@ class Frame:
     nresults: int
     caller: object
     is_entry: bool
+    is_tail: bool
     varargs: object
     tbc: object
 
@@ -54,6 +55,7 @@ class Frame:
         self.nresults = nresults
         self.caller = caller
         self.is_entry = is_entry
+        self.is_tail = False            # made by a tail call (for tracebacks)
         self.varargs = None
         self.tbc = None
 
@@ -613,6 +615,7 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                         i += 1
                     frame = push_frame(state, frame.caller, fn, base, nargs, frame.nresults,
                                        frame.is_entry)
+                    frame.is_tail = True
                     proto = fn.proto
                     pc = 0
                 else:
@@ -703,6 +706,12 @@ def function_description(frame: Frame) -> str:
     if proto.linedefined == 0:
         return "main chunk"
     caller = frame.caller
+    if frame.is_tail:
+        return "function <%s:%d>" % (proto.source, proto.linedefined)
+    if frame.is_entry and caller is not None:
+        event = METAMETHOD_OF_OP.get(caller.closure.proto.code[caller.pc])
+        if event is not None:
+            return "metamethod '%s'" % event
     if not frame.is_entry and caller is not None:
         cproto = caller.closure.proto
         info = get_obj_name(cproto, caller.pc, cproto.code[caller.pc + 1])
@@ -710,6 +719,17 @@ def function_description(frame: Frame) -> str:
             kind = "function" if info[0] == "global" else info[0]
             return "%s '%s'" % (kind, info[1])
     return "function <%s:%d>" % (proto.source, proto.linedefined)
+
+
+# the metamethod an instruction calls directly (a traceback names its frame so)
+METAMETHOD_OF_OP = {
+    Op.GETTABLE: "index", Op.GETTABUP: "index", Op.SELF: "index",
+    Op.SETTABLE: "newindex", Op.SETTABUP: "newindex", Op.ADD: "add", Op.SUB: "sub",
+    Op.MUL: "mul", Op.DIV: "div", Op.MOD: "mod", Op.POW: "pow", Op.IDIV: "idiv",
+    Op.BAND: "band", Op.BOR: "bor", Op.BXOR: "bxor", Op.SHL: "shl", Op.SHR: "shr",
+    Op.UNM: "unm", Op.BNOT: "bnot", Op.LEN: "len", Op.CONCAT: "concat", Op.EQ: "eq",
+    Op.LT: "lt", Op.LE: "le", Op.CLOSE: "close",
+}
 
 
 def traceback_text(state, frame: Frame) -> str:
@@ -724,11 +744,15 @@ def traceback_text(state, frame: Frame) -> str:
         proto = f.closure.proto
         lines.append("\t%s:%d: in %s" % (proto.source, proto.lineinfo[f.pc // 4],
                                           function_description(f)))
+        if f.is_tail:
+            lines.append("\t(...tail calls...)")
         if f.is_entry:
             caller = f.caller
             fn = called_builtin(state, caller) if caller is not None else None
-            lines.append("\t[C]: in function '%s'" % (state.global_name(fn) or "?")
-                         if fn is not None else "\t[C]: in ?")
+            if fn is not None:
+                lines.append("\t[C]: in function '%s'" % (state.global_name(fn) or "?"))
+            elif caller is None or caller.closure.proto.code[caller.pc] not in METAMETHOD_OF_OP:
+                lines.append("\t[C]: in ?")
         f = f.caller
     return "\n".join(lines)
 
