@@ -4,8 +4,8 @@ reference lua5.4 when it is installed.
 The corpus is ``tests/lua/*.lua`` (files named ``m_*.lua`` are modules that the
 programs ``require``).  Next to ``NAME.lua``: ``NAME.expected`` (stdout, made with
 lua5.4), optionally ``NAME.stdin`` (fed to standard input), ``NAME.args`` (one
-argument a line) and ``NAME.stderr`` (the error message an uncaught error prints,
-without the interpreter's name) and ``NAME.status`` (an exit status other than 0 or 1).  Programs run with ``tests/lua`` as the current
+argument a line) and ``NAME.stderr`` (what an uncaught error prints: the message
+without the interpreter's name, and the traceback) and ``NAME.status`` (an exit status other than 0 or 1).  Programs run with ``tests/lua`` as the current
 directory, so ``require`` finds the modules through ``./?.lua``.
 """
 from __future__ import annotations
@@ -53,28 +53,28 @@ def in_directory(path: str):
         os.chdir(old)
 
 
-def error_line(stderr: str) -> str:
-    """The message of an uncaught error: the first line without 'lua: '/'lua5.4: '."""
-    first = stderr.splitlines()[0] if stderr else ""
-    return re.sub(r"^\S*lua(5\.4)?: ", "", first)
+def error_text(stderr: str) -> str:
+    """What an uncaught error printed (message and traceback), without the
+    interpreter's name ('lua: ', 'lua5.4: ') in front."""
+    return re.sub(r"^\S*lua(5\.4)?: ", "", stderr).rstrip("\n")
 
 
 def run_ours(path: str, args: list = (), stdin: bytes = b"", cwd: str = CORPUS):
-    """Run a program with our VM in this process: (stdout bytes, error line, status).
+    """Run a program with our VM in this process: (stdout bytes, error text, status).
     The JIT configuration is whatever the caller set up."""
     from metajit.examples.lua.interp import run_file
     out = io.BytesIO()
     err = io.StringIO()
     with in_directory(cwd), contextlib.redirect_stderr(err):
         status = run_file(path, list(args), io.BytesIO(stdin), out)
-    return out.getvalue(), error_line(err.getvalue()), status
+    return out.getvalue(), error_text(err.getvalue()), status
 
 
 def run_reference(path: str, args: list = (), stdin: bytes = b"", cwd: str = CORPUS):
-    """Run lua5.4: (stdout bytes, error line, status)."""
+    """Run lua5.4: (stdout bytes, error text, status)."""
     proc = subprocess.run([LUA, path] + list(args), input=stdin, capture_output=True,
                           cwd=cwd, timeout=60)
-    return proc.stdout, error_line(proc.stderr.decode("latin-1")), proc.returncode
+    return proc.stdout, error_text(proc.stderr.decode("latin-1")), proc.returncode
 
 
 def regenerate(names=None) -> None:

@@ -504,6 +504,11 @@ class Compiler:
         self.explist_to(s.exprs, base, nvars)
         for i, var in enumerate(s.vars):
             self.add_local(var, base + i)
+            if var.attrib == "const" and i < len(s.exprs) and \
+                    const_truth(s.exprs[i]) is not None:
+                # lua5.4 folds a constant initialiser: no variable name in messages
+                fs.locvars.pop()
+                fs.open_locvars.pop(var)
         self.free_to(base + nvars)
         for i, var in enumerate(s.vars):
             if var.captured:

@@ -219,19 +219,23 @@ class LuaState:
         return LuaFunction(proto, [env_cell for _ in proto.upval_names])
 
 
-def error_text(state: LuaState, value) -> str:
-    if type(value) is bytes:
-        return value.decode("latin-1")
+def error_report(state: LuaState, exc: LuaError) -> str:
+    """What lua5.4's standalone interpreter prints for an uncaught error: the
+    message (a __tostring result stands alone) and a traceback."""
+    value = exc.value
     if type(value) is int or type(value) is float:
-        return runtime.lnumbers.tostring_number(value).decode("latin-1")
-    if type(value) is LuaTable and runtime.get_metamethod(state, value, b"__tostring"):
-        try:
-            return runtime.tostring(state, value).decode("latin-1")
-        except LuaError:
-            pass
-    if value is None:
-        return "nil"
-    return "(error object is a %s value)" % runtime.type_name(value)
+        value = runtime.lnumbers.tostring_number(value)
+    if type(value) is not bytes:
+        if runtime.get_metamethod(state, value, b"__tostring") is not None:
+            try:
+                text = runtime.tostring(state, value)
+                if type(text) is bytes:
+                    return text.decode("latin-1")
+            except LuaError:
+                pass
+        value = b"(error object is a %s value)" % runtime.type_name(value).encode()
+    return "%s\n%s" % (value.decode("latin-1"),
+                       exc.traceback or "stack traceback:\n\t[C]: in ?")
 
 
 # Library functions and metamethods that call Lua run a nested portal: about 200
@@ -259,11 +263,13 @@ def run_file(program_path: str, args: list, stdin, stdout) -> int:
         try:
             main = state.load(source, "@" + program_path)
         except LuaSyntaxError as exc:
-            raise LuaError(exc.message.encode("latin-1"))
+            # lua5.4 reports a file that does not compile without a traceback
+            sys.stderr.write("lua: %s\n" % exc.message)
+            return 1
         state.call(main, [a.encode("utf-8", "surrogateescape") for a in args])
     except LuaError as exc:
         state.out.flush()
-        sys.stderr.write("lua: %s\nstack traceback:\n\t[C]: in ?\n" % error_text(state, exc.value))
+        sys.stderr.write("lua: %s\n" % error_report(state, exc))
         sys.stderr.flush()
         status = 1
     except LuaExit as exc:

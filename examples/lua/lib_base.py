@@ -183,17 +183,26 @@ def lua_error(state, args):
     value = arg(args, 1)
     level = opt_integer(args, 2, 1)
     if type(value) is bytes and level > 0:
-        # level 1 is the function that called error: a Lua function only when
-        # Lua code called error directly; above a frame that a library function
-        # entered (is_entry) the next level is that library function
-        frame = state.frame if state.called_from_lua else None
-        while level > 1 and frame is not None:
-            frame = None if frame.is_entry else frame.caller
-            level -= 1
+        frame = call_level(state, level)
         if frame is not None:
             from metajit.examples.lua.vm import where
             value = where(frame).encode("latin-1") + b" " + value
     raise LuaError(value)
+
+
+def call_level(state, level: int):
+    """The Lua frame at ``level`` of the call stack seen from a library function
+    (1: its caller), or None when that level is a library function or beyond the
+    stack.  A library function sits below the caller when it was called from Python,
+    and above every frame that was entered from Python (``is_entry``)."""
+    levels = [] if state.called_from_lua else [None]
+    frame = state.frame
+    while frame is not None and len(levels) < level:
+        levels.append(frame)
+        if frame.is_entry:
+            levels.append(None)
+        frame = frame.caller
+    return levels[level - 1] if level <= len(levels) else None
 
 
 def lua_pcall(state, args):
@@ -241,6 +250,8 @@ def lua_load(state, args):
     chunkname = arg(args, 2)
     mode = arg(args, 3)
     env = arg(args, 4)
+    if type(chunk) is int or type(chunk) is float:
+        chunk = lnumbers.tostring_number(chunk)
     if type(chunk) is bytes:
         source = chunk
         name = chunkname.decode("latin-1") if type(chunkname) is bytes else \

@@ -124,6 +124,8 @@ def m_ult(state, args):
 
 
 def extreme(args: list, larger: bool):
+    if not args:
+        raise LuaArgError(1, "value expected")
     best = check_number(args, 1)
     for i in range(2, len(args) + 1):
         v = check_number(args, i)

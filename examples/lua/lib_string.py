@@ -1,6 +1,8 @@
 """The string library and the string metatable (so that ``s:upper()`` works)."""
 from __future__ import annotations
 
+import re
+
 from metajit.examples.lua import lformat, lpatterns, runtime
 from metajit.examples.lua.lerrors import LuaLibError
 from metajit.examples.lua.libutil import (arg, check_integer, check_string, opt_integer,
@@ -8,6 +10,7 @@ from metajit.examples.lua.libutil import (arg, check_integer, check_string, opt_
 from metajit.examples.lua.objects import Builtin, LuaArgError, LuaFunction, LuaTable
 
 MAXSIZE = 0x7FFFFFFF
+BAD_ARGUMENT = re.compile(r"^bad argument #(\d+) to '[^']*' \((.*)\)$", re.S)
 
 
 def str_range(length: int, i: int, j: int):
@@ -87,8 +90,16 @@ def s_format(state, args):
     # a call from Lua code names the function as the call site does, one from a
     # library function (pcall) by its global name, as lua5.4 does
     fname = "format" if state.called_from_lua else "string.format"
-    return [lformat.format(fmt, args[1:], lambda v: runtime.tostring(state, v),
-                           runtime.type_name, fname)]
+    try:
+        return [lformat.format(fmt, args[1:], lambda v: runtime.tostring(state, v),
+                               runtime.type_name, fname)]
+    except LuaLibError as exc:
+        # an argument error goes through the VM, which names the function as
+        # the call site does (a method call counts arguments from the receiver)
+        m = BAD_ARGUMENT.match(str(exc.args[0]))
+        if m is None or not state.called_from_lua:
+            raise
+        raise LuaArgError(int(m.group(1)), m.group(2))
 
 
 def pattern_args(args):

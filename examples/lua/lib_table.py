@@ -66,7 +66,7 @@ def t_remove(state, args):
     size = length_of(state, t)
     pos = opt_integer(args, 2, size)
     if pos != size and not 1 <= pos <= size + 1:
-        raise LuaArgError(2, "position out of bounds")
+        raise LuaArgError(1, "position out of bounds")     # sic: lua5.4.4 says #1
     if t.metatable is None and size == len(t.arr) and 1 <= pos <= size:
         v = t.arr[pos - 1]
         if pos == size:

@@ -90,7 +90,7 @@ class Parser:
     def chunk(self) -> Node:
         body = self.block()
         if self.kind != "eof":
-            raise self.error("'<eof>' expected")
+            raise self.error("<eof> expected")
         return Node("function", 0, params=[], is_vararg=True, body=body, name="main chunk",
                     end_line=self.line, is_method=False)
 
@@ -413,7 +413,7 @@ class Parser:
                     is_vararg = True
                     break
                 if self.kind != "name":
-                    raise self.error("<name> expected")
+                    raise self.error("<name> or '...' expected")
                 params.append(self.name())
                 if not self.accept(","):
                     break

@@ -43,6 +43,7 @@ class Frame:
     nresults: int
     caller: object
     is_entry: bool
+    is_tail: bool
     varargs: object
     tbc: object
 
@@ -54,6 +55,7 @@ class Frame:
         self.nresults = nresults
         self.caller = caller
         self.is_entry = is_entry
+        self.is_tail = False            # made by a tail call (for tracebacks)
         self.varargs = None
         self.tbc = None
 
@@ -613,6 +615,7 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                         i += 1
                     frame = push_frame(state, frame.caller, fn, base, nargs, frame.nresults,
                                        frame.is_entry)
+                    frame.is_tail = True
                     proto = fn.proto
                     pc = 0
                 else:
@@ -672,6 +675,8 @@ def unwind(state, frame: Frame, exc: Exception) -> Exception:
         err = LuaError(b"not enough memory")
     else:
         return exc
+    if err.traceback is None:
+        err.traceback = traceback_text(state, frame)
     f = frame
     while f is not None:
         if f.tbc:
@@ -683,6 +688,73 @@ def unwind(state, frame: Frame, exc: Exception) -> Exception:
             break
         f = f.caller
     return err
+
+
+def called_builtin(state, frame: Frame):
+    """The library function that ``frame``'s running CALL calls, or None."""
+    code = frame.closure.proto.code
+    if code[frame.pc] != Op.CALL and code[frame.pc] != Op.TAILCALL:
+        return None
+    fn = state.stack[frame.base + code[frame.pc + 1]]
+    return fn if type(fn) is Builtin else None
+
+
+def function_description(frame: Frame) -> str:
+    """How lua5.4's traceback names the function of ``frame``: by the name its
+    caller's call instruction used, else by where it is defined."""
+    proto = frame.closure.proto
+    if proto.linedefined == 0:
+        return "main chunk"
+    caller = frame.caller
+    if frame.is_tail:
+        return "function <%s:%d>" % (proto.source, proto.linedefined)
+    if frame.is_entry and caller is not None:
+        event = METAMETHOD_OF_OP.get(caller.closure.proto.code[caller.pc])
+        if event is not None:
+            return "metamethod '%s'" % event
+    if not frame.is_entry and caller is not None:
+        cproto = caller.closure.proto
+        info = get_obj_name(cproto, caller.pc, cproto.code[caller.pc + 1])
+        if info is not None and info[0] != "constant":
+            kind = "function" if info[0] == "global" else info[0]
+            return "%s '%s'" % (kind, info[1])
+    return "function <%s:%d>" % (proto.source, proto.linedefined)
+
+
+# the metamethod an instruction calls directly (a traceback names its frame so)
+METAMETHOD_OF_OP = {
+    Op.GETTABLE: "index", Op.GETTABUP: "index", Op.SELF: "index",
+    Op.SETTABLE: "newindex", Op.SETTABUP: "newindex", Op.ADD: "add", Op.SUB: "sub",
+    Op.MUL: "mul", Op.DIV: "div", Op.MOD: "mod", Op.POW: "pow", Op.IDIV: "idiv",
+    Op.BAND: "band", Op.BOR: "bor", Op.BXOR: "bxor", Op.SHL: "shl", Op.SHR: "shr",
+    Op.UNM: "unm", Op.BNOT: "bnot", Op.LEN: "len", Op.CONCAT: "concat", Op.EQ: "eq",
+    Op.LT: "lt", Op.LE: "le", Op.CLOSE: "close",
+}
+
+
+def traceback_text(state, frame: Frame) -> str:
+    """A 'stack traceback:' in lua5.4's form, from ``frame`` to the outermost call;
+    ``[C]`` lines stand for the library functions in between."""
+    lines = ["stack traceback:"]
+    fn = called_builtin(state, frame)
+    if fn is not None:
+        lines.append("\t[C]: in function '%s'" % (state.global_name(fn) or "?"))
+    f = frame
+    while f is not None:
+        proto = f.closure.proto
+        lines.append("\t%s:%d: in %s" % (proto.source, proto.lineinfo[f.pc // 4],
+                                          function_description(f)))
+        if f.is_tail:
+            lines.append("\t(...tail calls...)")
+        if f.is_entry:
+            caller = f.caller
+            fn = called_builtin(state, caller) if caller is not None else None
+            if fn is not None:
+                lines.append("\t[C]: in function '%s'" % (state.global_name(fn) or "?"))
+            elif caller is None or caller.closure.proto.code[caller.pc] not in METAMETHOD_OF_OP:
+                lines.append("\t[C]: in ?")
+        f = f.caller
+    return "\n".join(lines)
 
 
 def arg_error_text(state, frame: Frame, exc: LuaArgError) -> str:
@@ -806,11 +878,18 @@ def get_obj_name(proto, pc: int, reg: int):
             return (kind, key.decode("latin-1"))
         return None
     if op == Op.GETTABLE:
-        key = proto.consts[-1 - c] if c < 0 else None
-        if type(key) is bytes:
-            kind = "global" if local_name(proto, b, setpc) == "_ENV" else "field"
-            return (kind, key.decode("latin-1"))
-        return None
+        table = get_obj_name(proto, setpc, b)
+        kind = "global" if table is not None and table[1] == "_ENV" else "field"
+        if c < 0:
+            key = proto.consts[-1 - c]
+            if type(key) is bytes:
+                return (kind, key.decode("latin-1"))
+            if type(key) is int and 0 <= key <= 255:
+                return ("field", "integer index")       # lua5.4's GETI
+            return (kind, "?")
+        # a key in a register: named only when it holds a constant string
+        keyinfo = get_obj_name(proto, setpc, c)
+        return (kind, keyinfo[1] if keyinfo is not None and keyinfo[0] == "constant" else "?")
     if op == Op.GETUPVAL:
         return ("upvalue", proto.upval_names[b])
     if op == Op.LOADK:

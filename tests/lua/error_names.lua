@@ -1,0 +1,41 @@
+-- runtime error messages naming fields, integer indexes, globals through _ENV, constants
+local function try(f, ...) print(select(2, pcall(f, ...))) end
+local t = {sub = {}}
+local up = {}
+try(function() return t.sub.x.y end)
+try(function() return t.sub.fn() end)
+try(function() return t.sub:meth() end)
+try(function() return up.a + 1 end)
+try(function() return t.sub.x + t.sub.y end)
+try(function() return 1 + t.sub.y end)
+try(function() return t[1] .. "x" end)
+try(function() local a = {} return a[1][2] end)
+try(function() return string.nothing() end)
+try(function() return #t.sub.x end)
+try(function() t.sub.x.y = 1 end)
+try(function() local s = "str" s.x = 1 end)
+try(function() return -t.sub end)
+try(function() return t < 1 end)
+try(function() return t.sub.x < 1 end)
+try(function() return nil .. "" end)
+try(function() return ("a") + 1 end)
+try(function() local x <const> = nil; return x.y end)
+try(function() return math.huge // 0 end)
+try(function() return 5 // 0.0, -5 % 0.0 end)
+try(function() local n = nil; for i = 1, n do end end)
+try(function() local f = 5; f() end)
+try(function() up.b.c() end)
+try(function() return (t.sub.x)() end)
+try(function() return _ENV.nope.x end)
+try(function() local a, b = 1; return a + b end)
+try(function(...) local x = ... ; return x.f end)
+local t2 = {{}, {}}
+try(function() for i = 1, 3 do local v = t2[i].x end end)
+try(function() local k = "key"; return t2[k].y end)
+try(function() local k = 300; return t2[k].y end)
+try(function() return t2[1.5].y end)
+try(function() return t2[2][3][4] end)
+try(function() local i = 1; t2[i + 2]() end)
+local hot = 0
+for i = 1, 100 do hot = hot + (pcall(function() return t2[i % 5].z end) and 0 or 1) end
+print(hot)
