@@ -149,17 +149,19 @@ def table(configs: list[Config], baseline: Config | None, timeout: float | None,
                                  else None)
     ok = True
     rows = ["| configuration | median s | min s | max s | JIT-off / this | loops | bridges "
-            "| guard failures | iterations in compiled code | output |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+            "| ops traced | ops optimised | guard failures | iterations in compiled code "
+            "| output |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     base_median = statistics.median(baseline.times) if baseline and baseline.times else None
     for c in configs:
         median = statistics.median(c.times) if c.times else None
         if c.failure:
             ok = False
-            rows.append(f"| {c.name} | failed: {c.failure} | | | | | | | | |")
+            rows.append(f"| {c.name} | failed: {c.failure} | | | | | | | | | | |")
             continue
         s = c.stats or {}
         counts = (f"{s.get('loops', '–')} | {s.get('bridges', '–')} "
+                  f"| {s.get('traced_ops', '–')} | {s.get('optimized_ops', '–')} "
                   f"| {s.get('guard_failures', '–')} | {s.get('compiled_iterations', '–')}")
         if median is None:
             if c.timed_out:
@@ -168,7 +170,7 @@ def table(configs: list[Config], baseline: Config | None, timeout: float | None,
                 rows.append(f"| {c.name} | > {timeout:g} (timeout) | | | | {counts} "
                             f"| stopped{printed} |")
             else:
-                rows.append(f"| {c.name} | – | | | | | | | | |")
+                rows.append(f"| {c.name} | – | | | | | | | | | | |")
             continue
         if c is baseline:
             ratio = "1.00"
