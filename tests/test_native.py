@@ -580,7 +580,7 @@ def test_bf_programs_on_native_code(jit, name, backend):
     jit(enabled=False)
     expected = run_bf(source, data)
     stats = jit(backend=backend, threshold=3, bridge_threshold=2, strict=1,
-                native_threshold=1)
+                native_threshold=0)
     got = run_bf(source, data)
     assert got == expected
     summary = stats.summary()
@@ -625,7 +625,7 @@ def test_tiered_unit_moves_to_native_code_with_its_bridges():
     ref, g = unit_ref[1], unit_ref[2]
     b, g_loop = _loop_with_exit_guard()
     changes = []
-    tiered = native.TieredUnit(b.trace(), threshold=3)
+    tiered = native.TieredUnit(b.trace(), threshold=12)    # a run: 9 iterations and its entry
     tiered.on_backend_change = lambda old, new, reason: changes.append((old, new, reason))
     br = bridge_for(g_loop)
     x = br.op("int_add", br.inputs[0], 5)
@@ -647,7 +647,7 @@ def test_tiered_unit_stays_on_python_when_native_code_cannot_run_it():
     b.op("getfield", b.inputs[0], descr=FieldDescr(Thing, "x"))
     b.finish()
     changes = []
-    tiered = native.TieredUnit(b.trace(), threshold=1)
+    tiered = native.TieredUnit(b.trace(), threshold=0)
     tiered.on_backend_change = lambda old, new, reason: changes.append((old, new, reason))
     thing = Thing()
     thing.x = 1
