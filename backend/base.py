@@ -68,8 +68,8 @@ def get_backend(name: str, native_threshold: int | None = None,
 
     ``native``: native code where the trace is eligible, else the Python backend
     (the unit's ``native_reason`` says why).  ``auto``: the Python backend first,
-    native code once a unit has run ``native_threshold`` times (when llvmlite and
-    numba are installed).  Past ``max_code_mb`` of native code, new units stay on
+    native code once a unit has run ``native_threshold`` iterations there (when
+    llvmlite and numba are installed).  Past ``max_code_mb`` of native code, new units stay on
     Python.  ``cache_dir``: where native object code is cached ("" the user's cache
     directory, "off" nowhere)."""
     if name == "reference":
@@ -89,6 +89,6 @@ def get_backend(name: str, native_threshold: int | None = None,
         return functools.partial(compile_unit_or_python, max_code_mb=max_code_mb)
     if name == "auto":
         from metajit.backend.native import tiered_compile
-        return tiered_compile(100 if native_threshold is None else native_threshold,
+        return tiered_compile(100_000 if native_threshold is None else native_threshold,
                               max_code_mb)
     raise ValueError(f"unknown backend {name!r}: choose reference, python, native or auto")

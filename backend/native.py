@@ -656,8 +656,10 @@ def compile_unit_or_python(trace: Trace, max_code_mb: float | None = None) -> Co
 
 
 class TieredUnit(CompiledUnit):
-    """Runs on the Python-source backend first; after ``threshold`` runs the trace
-    (with the bridges attached by then) is compiled natively and takes over.  A
+    """Runs on the Python-source backend first; once its runs there have done
+    ``threshold`` iterations (each entry counting one more: entering native code
+    costs more than entering Python, iterations are what it saves) the trace, with
+    the bridges attached by then, is compiled natively and takes over.  A
     trace native code cannot run stays on Python (``native_reason``).
     ``on_backend_change(old, new)``, when set, hears of the switch."""
 
@@ -668,7 +670,7 @@ class TieredUnit(CompiledUnit):
         self.backend_name = "python"
         self.threshold = threshold
         self.max_code_mb = max_code_mb
-        self.runs = 0
+        self.iterations = 0      # on the Python backend, entries counted as one each
         self.native_reason: str | None = None
         self.on_backend_change = None
         self._invalidated = False
@@ -684,9 +686,12 @@ class TieredUnit(CompiledUnit):
 
     def run(self, inputs: list) -> ExitResult:
         if self.backend_name == "python" and self.native_reason is None:
-            self.runs += 1
-            if self.runs >= self.threshold:
+            if self.iterations >= self.threshold:
                 self._promote()
+            else:
+                res = self.current.run(inputs)
+                self.iterations += res.iterations + 1
+                return res
         return self.current.run(inputs)
 
     def _promote(self) -> None:
