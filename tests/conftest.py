@@ -1,5 +1,6 @@
 """Shared test set-up: hypothesis profiles and a JIT configuration per test."""
 import os
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -13,6 +14,10 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                            HealthCheck.function_scoped_fixture])
 settings.load_profile(os.environ.get("METAJIT_HYPOTHESIS", "ci"))
+
+# the native code cache of the tests (and of the processes they start) goes to a
+# directory of their own, never to the user's ~/.cache
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="metajit-tests-cache-")
 
 
 @pytest.fixture
