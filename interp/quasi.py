@@ -47,7 +47,10 @@ class QuasiImmutableField:
     def __set__(self, obj, value) -> None:
         entry = _DEPENDENTS.get((id(obj), self.name))
         if entry is not None and entry[0] is obj:
-            old = self.__get__(obj, type(obj)) if self._has(obj) else _MISSING
+            try:
+                old = self.__get__(obj, type(obj))
+            except AttributeError:
+                old = _MISSING
             if old is not value:
                 invalidate(obj, self.name)
         if self.slot is not None:
@@ -62,13 +65,6 @@ class QuasiImmutableField:
             self.slot.__delete__(obj)
         else:
             del obj.__dict__[self.name]
-
-    def _has(self, obj) -> bool:
-        try:
-            self.__get__(obj, type(obj))
-        except AttributeError:
-            return False
-        return True
 
 
 def watch(cls: type, name: str) -> None:

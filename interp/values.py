@@ -116,8 +116,10 @@ def field_values(fields: dict) -> dict:
 
 
 def materialize(descr, fields: dict) -> Any:
-    """Build the real object a snapshot's Virtual stands for, from its fields'
-    concrete values (keys: item indexes, field names or FieldDescrs)."""
+    """Build the builtin object a snapshot's Virtual of a marker descr stands for,
+    from its fields' concrete values (keys: item indexes, field names or
+    FieldDescrs).  Program objects and lists are built by resume itself (first
+    empty, then filled: they may form cycles)."""
     fields = field_values(fields)
     if descr is TUPLE_DESCR:
         return tuple(fields[i] for i in range(len(fields)))
@@ -129,11 +131,4 @@ def materialize(descr, fields: dict) -> Any:
         it = iter(fields["lst"])
         it.__setstate__(fields["index"])
         return it
-    if isinstance(descr, ArrayDescr) and descr.storage == "list":
-        return [fields[i] for i in range(len(fields))]
-    if isinstance(descr, SizeDescr):
-        obj = descr.cls.__new__(descr.cls)
-        for name, value in fields.items():
-            setattr(obj, getattr(name, "name", name), value)
-        return obj
     raise TypeError(f"cannot materialize a virtual of {descr!r}")

@@ -80,6 +80,16 @@ class ForwardPass(Pass):
             box.forwarded = value
 
 
+BOX_OPS = ("box_int", "box_bool", "box_float")
+
+
+def boxing_op(value: Value) -> Op | None:
+    """The ``box_int``/``box_bool``/``box_float`` op that made ``value``, if one did."""
+    value = resolve(value)
+    op = value.op if isinstance(value, Box) else None
+    return op if op is not None and op.name in BOX_OPS else None
+
+
 def const_value(value: Value) -> Any:
     """The Python value of a Const (after forwarding), else None."""
     value = resolve(value)

@@ -75,7 +75,7 @@ from __future__ import annotations
 
 from metajit.tracer.ir import (ArrayDescr, Box, CallDescr, Const, FieldDescr, Flag, Op,
                                Value)
-from metajit.tracer.opt.base import ForwardPass, resolve
+from metajit.tracer.opt.base import BOX_OPS, ForwardPass, resolve
 from metajit.tracer.opt.unroll import CARRIED_FIELDS
 
 ITEMS = "[]"        # the name a CallDescr's reads/writes gives to array items and lengths
@@ -429,7 +429,7 @@ def _boxed_after(ops: list[Op], label: Op) -> dict[Box, Op]:
     args = {a for a in label.args if isinstance(a, Box)}
     boxed = {}
     for op in ops[start:]:
-        if op.name not in ("box_int", "box_bool", "box_float"):
+        if op.name not in BOX_OPS:
             break
         if resolve(op.args[0]) in args:
             boxed[resolve(op.args[0])] = op

@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from metajit.tracer.ir import Box, CallDescr, Const, Flag, Op, TargetDescr, Trace, Value
-from metajit.tracer.opt.base import resolve
+from metajit.tracer.opt.base import boxing_op, resolve
 
 
 def is_peelable(trace: Trace) -> bool:
@@ -166,9 +166,6 @@ def drop_invariant_label_args(trace: Trace) -> bool:
     return True
 
 
-_BOXES = ("box_int", "box_bool", "box_float")
-
-
 def unbox_label_args(trace: Trace) -> bool:
     """A reference label argument that both jumps pass as a fresh box of a number
     (``box_int``, ``box_bool``, ``box_float`` of the same kind) travels as the number:
@@ -182,7 +179,7 @@ def unbox_label_args(trace: Trace) -> bool:
     ops = trace.ops
     boxing: list[Op] = []
     for k, arg in enumerate(label.args):
-        made = [_boxed_by(jump.args[k]) for jump in (entry, end)]
+        made = [boxing_op(jump.args[k]) for jump in (entry, end)]
         if arg.kind != "r" or None in made or made[0].name != made[1].name:
             continue
         number = made[0].args[0]
@@ -195,12 +192,6 @@ def unbox_label_args(trace: Trace) -> bool:
         return False
     trace.ops = ops[:label_at + 1] + boxing + ops[label_at + 1:]
     return True
-
-
-def _boxed_by(value: Value) -> Op | None:
-    value = resolve(value)
-    op = value.op if isinstance(value, Box) else None
-    return op if op is not None and op.name in _BOXES else None
 
 
 # -- the heap across the label --------------------------------------------------------

@@ -54,7 +54,7 @@ from __future__ import annotations
 
 from metajit.tracer.ir import (ArrayDescr, Box, CallDescr, Const, FieldDescr, Op, SizeDescr,
                                Snapshot, Value, Virtual)
-from metajit.tracer.opt.base import ForwardPass, resolve
+from metajit.tracer.opt.base import ForwardPass, boxing_op, resolve
 from metajit.tracer.opt.unroll import VIRTUAL_LABEL_ARGS, LabelShapeMismatch
 
 
@@ -340,14 +340,11 @@ class VirtualizePass(ForwardPass):
 
 
 def _boxed(value: Value) -> Op | None:
-    """The ``box_int``/``box_bool``/``box_float`` that made ``value``, if one did
-    (of an int box of class ``int`` for box_int: a bool box stays as it is)."""
-    value = resolve(value)
-    op = value.op if isinstance(value, Box) else None
-    if op is None or op.name not in ("box_int", "box_bool", "box_float"):
-        return None
-    number = resolve(op.args[0])
-    if op.name == "box_int" and getattr(number, "pyclass", int) is not int:
+    """The op that boxed ``value`` (of an int box of class ``int`` for box_int: a
+    bool box stays as it is)."""
+    op = boxing_op(value)
+    if op is not None and op.name == "box_int" and \
+            getattr(resolve(op.args[0]), "pyclass", int) is not int:
         return None
     return op
 
