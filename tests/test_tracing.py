@@ -234,6 +234,7 @@ def test_a_write_outside_the_jit_invalidates_the_loop(jit):
     second = objects.scaled_sum(cfg, 60, 1000)
     assert [first, second] == expected
     assert stats.invalidations == 1 and stats.loops == 2, stats.summary()
+    assert_compiled_ran(stats, iterations=40)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
