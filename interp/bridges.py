@@ -114,11 +114,18 @@ def trace_bridge(warm, loop, unit, guard, fail_values: list) -> Any:
             frame.ctor_pending = tvs[len(live)] if mode == AFTER_CTOR else None
             frames.append(frame)
         mi.frames = frames
-        for obj, descr, value in guard.snapshot.stores:   # delayed past the guard
+        for obj, descr, value, index in guard.snapshot.stores:   # delayed past the guard
             obj_tv = _entry_tv(obj, boxes, values, memo, mi)
             value_tv = _entry_tv(value, boxes, values, memo, mi)
-            setattr(obj_tv.value, descr.name, value_tv.value)
-            rec.record("setfield", [mi.as_ref(obj_tv), mi.as_ref(value_tv)], descr)
+            if index is None:
+                setattr(obj_tv.value, descr.name, value_tv.value)
+                rec.record("setfield", [mi.as_ref(obj_tv), mi.as_ref(value_tv)], descr)
+            else:
+                # a list's item; its index was checked where the store was made
+                index_tv = _entry_tv(index, boxes, values, memo, mi)
+                obj_tv.value[index_tv.value] = value_tv.value
+                rec.record("setarrayitem_r", [mi.as_ref(obj_tv), mi.as_int(index_tv),
+                                              mi.as_ref(value_tv)], descr)
         outcome = warm._run_until_closed(mi, rec, None, None, is_bridge=True)
         if outcome is not None:
             if getattr(mi, "aborted", False):

@@ -79,9 +79,8 @@ def frames_from_snapshot(snapshot: Snapshot, boxes: list, values: list) -> list[
         env = dict(zip(live, concrete))
         ctor = concrete[len(live)] if mode == AFTER_CTOR else None
         frames.append(ResumeFrame(jc, block, index, mode, env, ctor))
-    for obj, descr, value in snapshot.stores:      # writes delayed past the guard
-        setattr(decode_entry(obj, by_box, memo), descr.name,
-                decode_entry(value, by_box, memo))
+    for store in snapshot.stores:      # writes delayed past the guard
+        store.perform(lambda e: decode_entry(e, by_box, memo))
     return frames
 
 

@@ -571,8 +571,8 @@ def run(trace, inputs_data):
             return entry.value if isinstance(entry, Const) else env[entry]
 
         seen = [value_of(entry) for entry in result.guard.snapshot.frames[0].values]
-        for obj, descr, value in result.guard.snapshot.stores:   # as resume does them
-            setattr(value_of(obj), descr.name, value_of(value))
+        for store in result.guard.snapshot.stores:   # as resume does them
+            store.perform(value_of)
     state = [describe(x, dict(names)) for x in [*arrays, *objs]]
     return (result.guard, [describe(v, dict(names)) for v in seen], state)
 
@@ -752,4 +752,92 @@ def test_a_call_sees_virtualizable_fields_only_on_what_it_is_given():
         call_n(ConstPtr(anything_fn), p0, descr=anything)
         guard_no_exception() [@f#1: p0]
         finish(p1, descr=done)
+    """)
+
+
+# -- delayed stores to list items ------------------------------------------------------
+
+def test_a_list_item_store_waits_past_guards_and_coalesces():
+    counts = check("""
+        [p0, i1, p2, p3, i4]
+        setarrayitem_r(p0, i1, p2, descr=list)
+        guard_true(i4) [@f#0: p0]
+        setarrayitem_r(p0, i1, p3, descr=list)
+        guard_false(i4) [@f#1: p0]
+        finish(descr=done)
+    """, """
+        [p0, i1, p2, p3, i4]
+        guard_true(i4) [@f#0: p0] store(p0, list[i1]=p2)
+        guard_false(i4) [@f#1: p0] store(p0, list[i1]=p3)
+        setarrayitem_r(p0, i1, p3, descr=list)
+        finish(descr=done)
+    """)
+    assert counts["heap_store_coalesced"] == 1 and counts["heap_store_past_guard"] == 2
+
+
+def test_a_store_to_an_item_that_may_be_the_same_goes_out_first():
+    # p1[i2] may be p0[i1]: the first store is done before the second waits;
+    # p0[i1 + 1] is another item of p0 and waits beside p0[i1]
+    check("""
+        [p0, p1, i1, i2, p3, i4]
+        i5 = int_add(i1, 1)
+        setarrayitem_r(p0, i1, p3, descr=list)
+        setarrayitem_r(p0, i5, p3, descr=list)
+        setarrayitem_r(p1, i2, p0, descr=list)
+        guard_true(i4) [@f#0: p0]
+        finish(descr=done)
+    """, """
+        [p0, p1, i1, i2, p3, i4]
+        i5 = int_add(i1, 1)
+        setarrayitem_r(p0, i1, p3, descr=list)
+        setarrayitem_r(p0, i5, p3, descr=list)
+        guard_true(i4) [@f#0: p0] store(p1, list[i2]=p0)
+        setarrayitem_r(p1, i2, p0, descr=list)
+        finish(descr=done)
+    """)
+
+
+def test_a_load_that_may_alias_takes_the_item_store_out_and_another_index_does_not():
+    check("""
+        [p0, p1, p2, i3]
+        setarrayitem_r(p0, 0, p2, descr=list)
+        p4 = getarrayitem_r(p0, 1, descr=list)
+        guard_true(i3) [@f#0: p4]
+        p5 = getarrayitem_r(p1, 0, descr=list)
+        p6 = getarrayitem_r(p0, 0, descr=list)
+        finish(p4, p5, p6, descr=done)
+    """, """
+        [p0, p1, p2, i3]
+        p4 = getarrayitem_r(p0, 1, descr=list)
+        guard_true(i3) [@f#0: p4] store(p0, list[0]=p2)
+        setarrayitem_r(p0, 0, p2, descr=list)
+        p5 = getarrayitem_r(p1, 0, descr=list)
+        finish(p4, p5, p2, descr=done)
+    """)
+
+
+def test_a_call_that_may_read_items_sees_the_item_stores_first():
+    check("""
+        [p0, p1]
+        setarrayitem_r(p0, 0, p1, descr=list)
+        setfield(p0, p1, descr=Obj.a)
+        call_n(ConstPtr(poke_fn), p0, 0, descr=poke)
+        guard_no_exception() [@f#0: p0]
+        finish(descr=done)
+    """, """
+        [p0, p1]
+        setarrayitem_r(p0, 0, p1, descr=list)
+        call_n(ConstPtr(poke_fn), p0, 0, descr=poke)
+        guard_no_exception() [@f#0: p0] store(p0, Obj.a=p1)
+        setfield(p0, p1, descr=Obj.a)
+        finish(descr=done)
+    """)
+
+
+def test_buffer_stores_are_not_delayed():
+    unchanged("""
+        [p0, i1, i2]
+        setarrayitem_i(p0, i1, 7, descr=bytearray)
+        guard_true(i2) [@f#0: p0]
+        finish(descr=done)
     """)

@@ -2,8 +2,8 @@
 cache may keep across the body's label.  Text in, text out."""
 import pytest
 
-from metajit.tracer.ir import ArrayDescr, CallDescr, FieldDescr, SizeDescr
-from metajit.tracer.opt.base import OptContext
+from metajit.tracer.ir import ArrayDescr, CallDescr, Const, FieldDescr, SizeDescr, failargs
+from metajit.tracer.opt.base import OptContext, resolve
 from metajit.tracer.opt.pipeline import optimize
 from metajit.tracer.opt.unroll import drop_invariant_label_args, peel
 from metajit.tracer.text import format_trace, parse_trace
@@ -166,7 +166,12 @@ def test_a_field_the_body_updates_travels_in_a_register():
 def test_a_call_that_writes_the_field_first_keeps_the_load():
     body = optimized_body(WALK.format(between="").replace("p2 = getfield", SET_A + "p2 = getfield"))
     assert sum("getfield(p0" in op for op in body) == 1, body
-    assert len(label_args(body)) == 1, body
+    # the store of the end of the iteration travels across the label (a label
+    # argument) and is done just before the call, which may read the field
+    stores = [n for n, op in enumerate(body) if op.startswith("setfield(p0")]
+    calls = [n for n, op in enumerate(body) if op.startswith("call_n")]
+    assert len(stores) == 1 and stores[0] < calls[0], body
+    assert len(label_args(body)) == 2, body
 
 
 def test_a_call_after_the_load_is_answered_by_a_load_before_the_jump():
@@ -296,3 +301,71 @@ jump(p4, i5, descr=loop)
     assert not any(name in op for op in body
                    for name in ("box_int", "unbox_int", "guard_class")), body
     assert all(arg.startswith("i") for arg in label_args(body)), body
+
+
+# --- registers in a list: a frame's slots carried across the label ---------------------
+
+REGISTERS = """\
+[p0, p1, i1]
+label(p0, p1, i1, descr=loop)
+p2 = getarrayitem_r(p0, 0, descr=list)
+p3 = getfield(p2, descr=Obj.b)
+guard_nonnull(p3) [@code#0: p0, i1]
+setarrayitem_r(p0, 0, p3, descr=list)
+setarrayitem_r(p0, 1, p2, descr=list)
+setfield(p1, ConstPtr(seven), descr=Obj.a)
+i4 = int_sub(i1, 1)
+guard_true(i4) [@code#1: p0, i4]
+jump(p0, p1, i4, descr=loop)
+"""
+
+
+def test_list_items_and_a_constant_field_store_leave_the_body():
+    # like an interpreter's registers in a list and its frame's pc: the item read
+    # and written, the one only written and the constant store are all gone from
+    # the body; memory gets them from a failing guard's snapshot
+    trace = parse_trace(REGISTERS, {**FIELDS, "list": ArrayDescr("list", "r"), "seven": 7})
+    ctx = OptContext()
+    optimize(trace, "all", ctx)
+    body = ops_after_body_label(trace)
+    assert not any(op.startswith(("setarrayitem", "getarrayitem", "setfield")) for op in body), body
+    assert [op for op in body if "getfield" in op] == [body[1]], body     # only .b
+    assert len(label_args(body)) == 3, body
+    assert ctx.rule_counts["heap_store_carried"] >= 2, ctx.rule_counts
+    assert ctx.rule_counts["heap_store_unchanged"] >= 1, ctx.rule_counts
+    guard = format_trace(trace).splitlines()[-2]
+    assert "store(p0, list[0]=" in guard and "store(p0, list[1]=" in guard, guard
+
+
+def test_the_loop_with_registers_in_a_list_computes_the_same():
+    from metajit.backend.reference import compile_unit
+
+    class Node:
+        def __init__(self, b):
+            self.b = b
+    namespace = {**FIELDS, "Obj.b": FieldDescr(Node, "b"), "list": ArrayDescr("list", "r"),
+                 "seven": 7}
+    results = []
+    for passes in ("", "all"):
+        trace = parse_trace(REGISTERS, namespace)
+        if passes:
+            optimize(trace, passes, OptContext())
+        chain = Node(None)
+        for _ in range(6):
+            chain = Node(chain)
+        regs, frame = [chain, None], Obj()
+        res = compile_unit(trace).run([regs, frame, 10])
+        env = dict(zip(failargs(res.guard), res.values))
+
+        def value_of(entry):
+            entry = resolve(entry)
+            return entry.value if isinstance(entry, Const) else env[entry]
+        for store in res.guard.snapshot.stores:
+            store.perform(value_of)
+        depth = 0
+        node = regs[0]
+        while node is not None:
+            node, depth = node.b, depth + 1
+        results.append((res.guard.snapshot.frames[0].pc, depth, regs[1] is not None,
+                        getattr(frame, "a", None)))
+    assert results[0] == results[1], results

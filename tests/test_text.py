@@ -224,11 +224,29 @@ def test_delayed_stores_in_a_snapshot():
         "{v0 = new(Cell, value=i1)}\n"
         "finish(descr=done)\n")
     snapshot = trace.ops[0].snapshot
-    (obj, pc, value), (_, sp, again) = snapshot.stores
+    (obj, pc, value, _), (_, sp, again, _) = snapshot.stores
     assert obj is again is trace.inputargs[0] and (pc.name, sp.name) == ("pc", "sp")
     assert isinstance(value, Virtual) and value.fields
     from metajit.tracer.ir import failargs
     assert failargs(trace.ops[0]) == trace.inputargs    # the stores' values are live
+
+
+def test_delayed_list_item_stores_in_a_snapshot():
+    trace = round_trip(
+        "[p0, i1, p2, i3]\n"
+        "guard_true(i3) [@portal#4: p0] store(p0, list[i1]=p2) store(p0, list[7]=i3)\n"
+        "finish(descr=done)\n")
+    (array, descr, value, index), (_, _, number, seven) = trace.ops[0].snapshot.stores
+    assert array is trace.inputargs[0] and descr.storage == "list"
+    assert (index, value, number) == (trace.inputargs[1], trace.inputargs[2], trace.inputargs[3])
+    assert seven.value == 7
+    from metajit.tracer.ir import failargs
+    assert set(failargs(trace.ops[0])) == set(trace.inputargs)   # the index is live too
+    items = [None] * 8
+    values = dict(zip(trace.inputargs, [items, 3, "x", 5]))
+    for store in trace.ops[0].snapshot.stores:
+        store.perform(lambda e: e.value if not hasattr(e, "find") else values[e])
+    assert items[3] == "x" and items[7] == 5
 
 
 def test_snapshot_printed_from_python_objects():

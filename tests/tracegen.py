@@ -728,8 +728,8 @@ def snapshot_values(guard: Op, exit_values: list) -> list:
     memo: dict = {}
     (frame,) = guard.snapshot.frames
     values = [_decode(entry, by_box, memo) for entry in frame.values]
-    for obj, descr, value in guard.snapshot.stores:
-        setattr(_decode(obj, by_box, memo), descr.name, _decode(value, by_box, memo))
+    for store in guard.snapshot.stores:
+        store.perform(lambda e: _decode(e, by_box, memo))
     return values
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import itertools
+import typing
 from typing import Any
 
 INT64_MIN = -(1 << 63)
@@ -392,13 +393,30 @@ class FrameSnapshot:
     exc_pending: bool = False  # resume re-raises the exception carried as a live value
 
 
+class DelayedStore(typing.NamedTuple):
+    """A write the optimiser delayed past a guard: ``obj.<descr.name> = value`` for
+    a FieldDescr, ``obj[index] = value`` for an ArrayDescr (a list's item).  The
+    parts are snapshot entries (a Value, a Virtual, or a bool pair)."""
+    obj: Any
+    descr: Descr
+    value: Any
+    index: Any = None
+
+    def perform(self, decode) -> None:
+        """Do the write, ``decode`` giving each entry's Python object."""
+        if self.index is None:
+            setattr(decode(self.obj), self.descr.name, decode(self.value))
+        else:
+            decode(self.obj)[decode(self.index)] = decode(self.value)
+
+
 @dataclasses.dataclass(eq=False)
 class Snapshot:
     """The frame stack at a guard, outermost (the portal) first.
 
-    ``stores`` are writes the optimiser delayed past this guard: ``(object entry,
-    FieldDescr, value entry)`` in program order; when the guard fails, resume
-    performs them before the interpreter goes on."""
+    ``stores`` are the DelayedStores the optimiser moved past this guard, in
+    program order; when the guard fails, resume performs them before the
+    interpreter goes on."""
     frames: list[FrameSnapshot]
     stores: list = dataclasses.field(default_factory=list)
 
@@ -407,9 +425,11 @@ class Snapshot:
         values."""
         for frame in self.frames:
             yield from frame.values
-        for obj, _descr, value in self.stores:
-            yield obj
-            yield value
+        for store in self.stores:
+            yield store.obj
+            if store.index is not None:
+                yield store.index
+            yield store.value
 
     def boxes(self):
         """Every SSA value the snapshot keeps alive (virtuals' fields included)."""
@@ -450,7 +470,8 @@ class Snapshot:
 
         return Snapshot([FrameSnapshot(f.code, f.pc, [entry(e) for e in f.values],
                                        f.exc_pending) for f in self.frames],
-                        [(entry(o), d, entry(v)) for o, d, v in self.stores])
+                        [DelayedStore(entry(o), d, entry(v), None if i is None else entry(i))
+                         for o, d, v, i in self.stores])
 
 
 # --- operations and traces ---------------------------------------------------------

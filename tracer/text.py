@@ -53,9 +53,9 @@ import struct
 from typing import Any
 
 from metajit.tracer import ir
-from metajit.tracer.ir import (OPS, ArrayDescr, Box, CallDescr, Const, ExitDescr, FieldDescr,
-                               FrameSnapshot, GreenKeyDescr, Op, SizeDescr, Snapshot,
-                               TargetDescr, Trace, Value, Virtual)
+from metajit.tracer.ir import (OPS, ArrayDescr, Box, CallDescr, Const, DelayedStore, ExitDescr,
+                               FieldDescr, FrameSnapshot, GreenKeyDescr, Op, SizeDescr,
+                               Snapshot, TargetDescr, Trace, Value, Virtual)
 
 KIND_LETTER = {"i": "i", "f": "f", "r": "p"}
 LETTER_KIND = {letter: kind for kind, letter in KIND_LETTER.items()}
@@ -189,8 +189,9 @@ def format_snapshot(snapshot: Snapshot, namer: Namer) -> str:
         items = [entry(e) for e in frame.values]
         frames.append(head + (" " + ", ".join(items) if items else ""))
     text = "[" + " | ".join(frames) + "]"
-    for obj, descr, value in snapshot.stores:
-        text += f" store({entry(obj)}, {namer.descr(descr)}={entry(value)})"
+    for obj, descr, value, index in snapshot.stores:
+        item = "" if index is None else f"[{entry(index)}]"
+        text += f" store({entry(obj)}, {namer.descr(descr)}{item}={entry(value)})"
     definitions = []
     n = 0
     while n < len(order):     # defining one virtual may name the next ones
@@ -483,17 +484,25 @@ class _Parser:
         self.expect("]")
         return Snapshot(frames)
 
-    def store(self, virtuals: dict) -> tuple:
+    def store(self, virtuals: dict) -> DelayedStore:
+        """``store(obj, F=value)`` (a field) or ``store(array, A[index]=value)``."""
         self.next()
         self.expect("(")
         obj = self.entry(virtuals)
         self.expect(",")
-        name = self.expect_name("a field descriptor's name")
-        descr = self.descr(name, "FieldDescr", "store")
+        name = self.expect_name("a field or array descriptor's name")
+        index = None
+        if self.is_punct("["):
+            self.next()
+            descr = self.descr(name, "ArrayDescr", "store")
+            index = self.entry(virtuals)
+            self.expect("]")
+        else:
+            descr = self.descr(name, "FieldDescr", "store")
         self.expect("=")
         value = self.entry(virtuals)
         self.expect(")")
-        return (obj, descr, value)
+        return DelayedStore(obj, descr, value, index)
 
     def frame(self, virtuals: dict) -> FrameSnapshot:
         self.expect("@")

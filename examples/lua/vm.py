@@ -385,13 +385,17 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                         r = intmask(x - y)
                     else:
                         r = intmask(x * y)
-                elif type(x) is float and type(y) is float:
+                elif (type(x) is float or type(x) is int) and (type(y) is float
+                                                              or type(y) is int):
+                    # an integer beside a float converts to float (Lua 5.4, 3.4.3)
+                    fx = float(x)
+                    fy = float(y)
                     if op == Op.ADD:
-                        r = x + y
+                        r = fx + fy
                     elif op == Op.SUB:
-                        r = x - y
+                        r = fx - fy
                     else:
-                        r = x * y
+                        r = fx * fy
                 else:
                     r = arith(state, "+" if op == Op.ADD else ("-" if op == Op.SUB else "*"),
                               x, y)
@@ -506,8 +510,9 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
             elif op == Op.DIV or op == Op.MOD or op == Op.IDIV or op == Op.POW:
                 x = stack[base + b] if b >= 0 else proto.consts[-1 - b]
                 y = stack[base + c] if c >= 0 else proto.consts[-1 - c]
-                if op == Op.DIV and type(x) is float and type(y) is float and y != 0.0:
-                    r = x / y
+                if op == Op.DIV and (type(x) is float or type(x) is int) and (
+                        type(y) is float or type(y) is int) and y != 0:
+                    r = float(x) / float(y)
                 elif op == Op.MOD and type(x) is int and type(y) is int and y > 0:
                     r = x % y
                 elif op == Op.IDIV and type(x) is int and type(y) is int and y > 0:

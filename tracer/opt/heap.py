@@ -52,7 +52,13 @@ of them for a call that may do anything), an op with an unknown side effect, and
 the end of the trace or a label.  A guard on the way gets the pending stores in its
 snapshot (``heap_store_past_guard``): when it fails, resume does them before the
 interpreter goes on.  Stores to quasi-immutable fields and to ``__class__`` are
-never delayed (their effect is tested at once).  Fields a class lists in
+never delayed (their effect is tested at once).  A store to a list's item waits
+the same way (``store(p0, list[i1]=p2)`` in a snapshot): a later store to the same
+item replaces it, and it is emitted before a load or a store of an item that may
+be the same (another list that may be this one, an index not provably different),
+before a call that may read or write items, and at the end; stores to buffers
+(bytearray, array, numpy) stay where they are, for native code to do.  Fields a
+class lists in
 ``_virtualizable_`` are seen by residual code only on an object passed to it: a
 call that may read anything still leaves their stores pending and their cached
 values known on every other object.
@@ -66,15 +72,20 @@ first point of the next iteration that could look, by a guard's snapshot when on
 fails, or never while the loop runs.  A frame's fields then live in registers.
 Each later round sees the label's pending store again; the stores a guard's
 snapshot got in an earlier round come after it (an earlier round saw the store
-ops this one no longer has), so the last one wins as before.
+ops this one no longer has), so the last one wins as before.  List items the label
+carries work the same way: an interpreter's registers in a list then live in
+registers.  A constant that the preamble's jump stores into a field (a frame's
+``pc``, say) is in memory when the body starts; when the body's jump would store
+the same constant and nothing in the body stored that field or may have written it
+(a call), the store is dropped (``heap_store_unchanged``).
 
-What it may not touch: array stores and every other op stay where they are, in
-order; only loads are dropped and field stores moved later.
+What it may not touch: buffer stores and every other op stay where they are, in
+order; only loads are dropped and field and list item stores moved later.
 """
 from __future__ import annotations
 
-from metajit.tracer.ir import (ArrayDescr, Box, CallDescr, Const, FieldDescr, Flag, Op,
-                               Value)
+from metajit.tracer.ir import (ArrayDescr, Box, CallDescr, Const, DelayedStore, FieldDescr,
+                               Flag, Op, Value)
 from metajit.tracer.opt.base import BOX_OPS, ForwardPass, resolve
 from metajit.tracer.opt.unroll import CARRIED_FIELDS
 
@@ -112,10 +123,14 @@ class HeapPass(ForwardPass):
         self.fresh: set[Box] = set()
         self.position = 0
         self.offsets: dict[Box, tuple] = {}    # box -> (base box, constant offset)
-        # setfields not emitted yet, in program order: (object, descr) -> the op
-        self.pending: dict[tuple[Value, FieldDescr], Op] = {}
+        # stores not emitted yet, in program order: (object, FieldDescr) or
+        # (list, ArrayDescr, index key) -> the setfield / setarrayitem_r op
+        self.pending: dict[tuple, Op] = {}
         self.carried_at: Op | None = None          # the body's label, when it carries fields
-        self.carried: dict[int, tuple] = {}        # label arg index -> (object, descr)
+        self.carried: dict[int, tuple] = {}        # label arg index -> its pending key
+        # fields memory holds a known constant in, since the preamble's jump
+        # stored it: (object, descr) -> the Const (see optimize_jump)
+        self.clean: dict[tuple, Const] = {}
 
     def default(self, op: Op) -> None:
         spec = op.spec
@@ -125,6 +140,7 @@ class HeapPass(ForwardPass):
                                                            "setarrayitem_r"):
             self.flush(None)
             self.forget_all(keep_immutable=False)
+            self.forget_clean(None)
         if spec.has(Flag.FINAL):
             self.flush(None)
         if op.is_guard():
@@ -142,27 +158,51 @@ class HeapPass(ForwardPass):
         return obj not in passed
 
     def flush(self, name: str | None, passed: frozenset | None = None) -> None:
-        """Emit the delayed stores of the fields called ``name`` (all for None), in
-        program order; with ``passed`` (what a residual call is given), those of
-        virtualizable fields only on the objects passed."""
+        """Emit the delayed stores of the fields called ``name`` (of list items for
+        ``ITEMS``, all for None), in program order; with ``passed`` (what a
+        residual call is given), those of virtualizable fields only on the objects
+        passed."""
         for key, op in list(self.pending.items()):
-            if passed is not None and key[1].virtualizable and self.unseen(key[0], passed):
+            descr = key[1]
+            if passed is not None and getattr(descr, "virtualizable", False) \
+                    and self.unseen(key[0], passed):
                 continue
-            if name is None or key[1].name == name:
-                del self.pending[key]
-                op.args = [resolve(a) for a in op.args]
-                self.emit(op)
+            if name is None or _store_name(key) == name:
+                self.emit_pending(key)
+
+    def flush_items(self, array: Value, index, descr: ArrayDescr, keep=None) -> None:
+        """Emit the delayed item stores that may write ``array[index]`` (all but
+        the one whose key is ``keep``)."""
+        form = self.index_form(index)
+        for key in list(self.pending):
+            if len(key) == 3 and key != keep and key[1].storage == descr.storage \
+                    and not self.distinct(key[0], array) \
+                    and not _indices_differ(self.index_form(key[2]), form):
+                self.emit_pending(key)
+
+    def emit_pending(self, key: tuple) -> None:
+        op = self.pending.pop(key)
+        op.args = [resolve(a) for a in op.args]
+        if len(key) == 2:
+            self.forget_clean(key[1].name, key[0])
+        self.emit(op)
+
+    def forget_clean(self, name: str | None, obj: Value | None = None) -> None:
+        """Memory may no longer hold the constants known for fields called
+        ``name`` (all for None), on objects that may be ``obj`` (any for None)."""
+        for key in [k for k in self.clean if (name is None or k[1].name == name)
+                    and (obj is None or not self.distinct(k[0], obj))]:
+            del self.clean[key]
 
     def delay_past(self, guard: Op) -> None:
         """The guard's snapshot gets the stores still pending: resume does them."""
         if self.pending and guard.snapshot is not None:
             snapshot = guard.snapshot.map_entries(resolve)
-            stores = [(resolve(op.args[0]), op.descr, resolve(op.args[1]))
-                      for op in self.pending.values()] + snapshot.stores
-            # a store that a later one to the same object and field overwrites goes
-            last = {(id(obj), id(descr)): n for n, (obj, descr, _) in enumerate(stores)}
+            stores = [_delayed(op) for op in self.pending.values()] + snapshot.stores
+            # a store that a later one to the same location overwrites goes
+            last = {_location(store): n for n, store in enumerate(stores)}
             snapshot.stores = [store for n, store in enumerate(stores)
-                               if last[id(store[0]), id(store[1])] == n]
+                               if last[_location(store)] == n]
             guard.snapshot = snapshot
             self.ctx.count("heap_store_past_guard")
 
@@ -225,6 +265,8 @@ class HeapPass(ForwardPass):
             for name in reads | writes:
                 self.flush(name, passed)
         if writes is None:
+            self.clean = {k: v for k, v in self.clean.items()
+                          if k[1].virtualizable and self.unseen(k[0], passed)}
             kept = {d: {o: v for o, v in cache.items() if self.unseen(o, passed)}
                     for d, cache in self.fields.items() if d.virtualizable}
             self.forget_all()
@@ -236,6 +278,7 @@ class HeapPass(ForwardPass):
                 self.forget_arrays(keep_immutable=True)
             else:
                 self.forget_fields(name, keep_immutable=True)
+                self.forget_clean(name)
 
     # -- fields --------------------------------------------------------------------
 
@@ -278,6 +321,7 @@ class HeapPass(ForwardPass):
         key = (op.arg(0), _index_key(op.arg(1)))
         if self.load(op, self.items.get(op.descr, {}).get(key), "getarrayitem"):
             return
+        self.flush_items(key[0], key[1], op.descr)
         self.emit(op)
         self.items.setdefault(op.descr, {})[key] = (op.result, "load")
 
@@ -289,7 +333,17 @@ class HeapPass(ForwardPass):
                 for key in [k for k in cache if not self.distinct(k[0], array)
                             and not _indices_differ(self.index_form(k[1]), form)]:
                     del cache[key]
-        self.emit(op)
+        if _delayable_item(op.descr):
+            # emitted later, before anything that could see it; a pending store
+            # to a location that may be this one goes first
+            key = (array, op.descr, index)
+            self.flush_items(array, index, op.descr, keep=key)
+            if self.pending.pop(key, None) is not None:
+                self.ctx.count("heap_store_coalesced")
+            self.pending[key] = op
+        else:
+            self.flush_items(array, index, op.descr)
+            self.emit(op)
         stored = self.stored(op.arg(2), op)
         if stored is not None:
             self.items.setdefault(op.descr, {})[(array, index)] = (stored, "store")
@@ -357,13 +411,29 @@ class HeapPass(ForwardPass):
     # -- markers -------------------------------------------------------------------
 
     def optimize_jump(self, op: Op) -> None:
-        if op is self.trace.ops[-1] and self.carried_at is not None:
+        last = self.trace.ops[-1]
+        if op is last and self.carried_at is not None:
             # the jump passes the value of each field the label carries (that is
             # how export_loads made the argument): its store stays pending across
             # the label (see the docstring)
             for key in self.carried.values():
                 if self.pending.pop(key, None) is not None:
                     self.ctx.count("heap_store_carried")
+        if op is last and op is not self.trace.ops[0] and self.clean:
+            # a constant the preamble's jump stored and nothing since changed
+            for key, store in list(self.pending.items()):
+                if len(key) == 2 and resolve(store.args[1]) == self.clean.get(key):
+                    del self.pending[key]
+                    self.ctx.count("heap_store_unchanged")
+        elif op is not last and op.descr is last.descr:
+            # the preamble's jump into the body: the constants it stores are in
+            # memory when the body starts, and stay there while the body stores
+            # none of those fields (the body's jump then need not store them)
+            stored = {key: resolve(store.args[1]) for key, store in self.pending.items()
+                      if len(key) == 2 and isinstance(resolve(store.args[1]), Const)}
+            self.default(op)
+            self.clean = stored
+            return
         self.default(op)
 
     def optimize_label(self, op: Op) -> None:
@@ -394,6 +464,11 @@ class HeapPass(ForwardPass):
                 elif name != "getfield":
                     key = (args[0], _index_key(args[1]))
                     self.items.setdefault(descr, {})[key] = (value, "load")
+                    if _delayable_item(descr) and value.kind == "r":
+                        key = (args[0], descr, key[1])
+                        self.carried[k] = key
+                        self.pending[key] = Op("setarrayitem_r", [args[0], args[1], value],
+                                               descr)
                 else:
                     self.fields.setdefault(descr, {})[args[0]] = (value, "load")
                     if _delayable(descr):
@@ -434,6 +509,33 @@ def _boxed_after(ops: list[Op], label: Op) -> dict[Box, Op]:
         if resolve(op.args[0]) in args:
             boxed[resolve(op.args[0])] = op
     return boxed
+
+
+def _store_name(key: tuple) -> str:
+    """The name the effect information gives the location of a pending key."""
+    return ITEMS if len(key) == 3 else key[1].name
+
+
+def _delayed(op: Op) -> DelayedStore:
+    """The pending store ``op`` as a snapshot's DelayedStore."""
+    if op.name == "setfield":
+        return DelayedStore(resolve(op.args[0]), op.descr, resolve(op.args[1]))
+    return DelayedStore(resolve(op.args[0]), op.descr, resolve(op.args[2]),
+                        resolve(op.args[1]))
+
+
+def _location(store: DelayedStore) -> tuple:
+    """Equal for two stores that write the same place."""
+    index = store.index
+    if index is not None:
+        index = ("c", int(index.value)) if isinstance(index, Const) else ("b", id(index))
+    return (id(store.obj), id(store.descr), index)
+
+
+def _delayable_item(descr: ArrayDescr) -> bool:
+    """Item stores that may wait: a list's (resume writes the very object back;
+    a buffer's stores stay where they are, for native code to do)."""
+    return descr.storage == "list" and not descr.immutable
 
 
 def _delayable(descr: FieldDescr) -> bool:

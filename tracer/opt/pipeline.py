@@ -108,7 +108,7 @@ def _refine_label(trace: Trace, names: list[str], ctx: OptContext) -> None:
         changed = drop_invariant_label_args(trace)
         if unbox_label_args(trace):
             changed = True
-        carried = export_loads(trace)
+        carried = export_loads(trace, carried_fields.values())
         carried_fields.update({arg: (load.name, list(load.args), load.descr)
                                for arg, load in carried})
         if not (changed or carried):

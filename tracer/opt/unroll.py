@@ -22,7 +22,10 @@ the heap holds across the label: a load at the start of the body of a location
 that does not move (its object and index are defined before the body) and that
 nothing in the body writes before it becomes a label argument, whose value the
 preamble's jump and the body's jump pass (each reads the location just before
-jumping; the heap cache then forwards the value it stored or loaded).  What this
+jumping; the heap cache then forwards the value it stored or loaded).  The
+location of a store the heap pass delays (a field's, a list item's) with a fixed
+object and index is carried the same way, even when the body never reads it: the
+store then waits across the label instead of being done at every jump.  What this
 does not do yet: virtuals across the label, and a short preamble for jumping
 straight into the body.
 """
@@ -283,9 +286,11 @@ def _clobbers(write, load: Op, offsets: _Offsets) -> bool:
     return not (array is resolve(load.args[0]) and offsets.differ(index, load.args[1]))
 
 
-def export_loads(trace: Trace) -> list[tuple[Box, Op]]:
-    """Loads of fixed locations at the start of the body become label arguments
-    (see the module's docstring).  Returns the new label arguments with the load
+def export_loads(trace: Trace, carried=()) -> list[tuple[Box, Op]]:
+    """Loads of fixed locations at the start of the body, and the locations of
+    stores the heap pass delays, become label arguments (see the module's
+    docstring); ``carried`` lists the ``(load name, args, descr)`` an earlier
+    round made arguments already.  Returns the new label arguments with the load
     each stands for (empty when none did); the passes should run again so that the
     heap cache answers the loads added before the two jumps."""
     loop = _peeled_loop(trace)
@@ -311,6 +316,13 @@ def export_loads(trace: Trace) -> list[tuple[Box, Op]]:
                 and not any(_clobbers(w, op, offsets) for w in writes)
                 and not any(_same_load(op, other) for other in exported)):
             exported.append(op)
+        load = _load_of_store(op)
+        if (load is not None and all(fixed(a) for a in load.args)
+                and not isinstance(resolve(op.args[-1]), Const)
+                and not any(_same_load(load, other) for other in exported)
+                and not any(_same_load(load, Op(name, args, descr))
+                            for name, args, descr in carried)):
+            exported.append(load)   # stands for no op of the body
         w = _writes(op)
         if w is not None:
             writes.append(w)
@@ -337,6 +349,23 @@ def export_loads(trace: Trace) -> list[tuple[Box, Op]]:
     return carried
 
 
+def _load_of_store(op: Op) -> Op | None:
+    """For a store the heap pass keeps pending (a field's that may wait, a list
+    item's), a load of the location it writes: exporting it carries the stored
+    value across the label, and the store stays pending there."""
+    if op.name == "setfield":
+        if op.descr.quasi_immutable or op.descr.name == "__class__":
+            return None
+        return Op("getfield", [op.args[0]], op.descr, Box("r"))
+    if op.name == "setarrayitem_r" and op.descr.storage == "list" and not op.descr.immutable:
+        return Op("getarrayitem_r", list(op.args[:2]), op.descr, Box("r"))
+    return None
+
+
 def _same_load(a: Op, b: Op) -> bool:
     return (a.name == b.name and a.descr is b.descr
-            and all(resolve(x) is resolve(y) for x, y in zip(a.args, b.args)))
+            and all(_same_value(resolve(x), resolve(y)) for x, y in zip(a.args, b.args)))
+
+
+def _same_value(x: Value, y: Value) -> bool:
+    return x is y or (isinstance(x, Const) and x == y)
