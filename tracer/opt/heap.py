@@ -6,7 +6,9 @@ the trace:
 - fields: ``(object, FieldDescr) -> value``, from a ``getfield`` (what was read) or a
   ``setfield`` (what was written);
 - array items: ``(array, index, ArrayDescr) -> value``, from ``getarrayitem_*`` and
-  ``setarrayitem_*``; the index is a box or a constant;
+  ``setarrayitem_*``; the index is named by its form ``(base box, offset)``
+  through ``int_add``/``int_sub`` of constants (``i + 1 + 3`` is ``i + 4``), or
+  ``(None, value)`` for a constant;
 - array lengths: ``(array, ArrayDescr) -> length``, from ``arraylen``.
 
 A load whose entry is cached is removed and its result replaced by the cached value.
@@ -99,11 +101,6 @@ _EXACT_INT_STORAGES = frozenset({"bytearray", "numpy:int64"} |
                                 {f"array:{code}" for code in "bBhHiIlLqQ"})
 
 
-def _index_key(index: Value):
-    """Equal keys name the same item: the same box, or constants of equal value."""
-    return int(index.value) if isinstance(index, Const) else index
-
-
 def _indices_differ(a: tuple, b: tuple) -> bool:
     """Two index forms ``(base, offset)`` (base a box, or None for a constant) that
     can never name the same item: the same base with different offsets."""
@@ -170,14 +167,13 @@ class HeapPass(ForwardPass):
             if name is None or _store_name(key) == name:
                 self.emit_pending(key)
 
-    def flush_items(self, array: Value, index, descr: ArrayDescr, keep=None) -> None:
-        """Emit the delayed item stores that may write ``array[index]`` (all but
-        the one whose key is ``keep``)."""
-        form = self.index_form(index)
+    def flush_items(self, array: Value, form: tuple, descr: ArrayDescr, keep=None) -> None:
+        """Emit the delayed item stores that may write ``array[index]``, ``form``
+        being the index's form (all but the one whose key is ``keep``)."""
         for key in list(self.pending):
             if len(key) == 3 and key != keep and key[1].storage == descr.storage \
                     and not self.distinct(key[0], array) \
-                    and not _indices_differ(self.index_form(key[2]), form):
+                    and not _indices_differ(key[2], form):
                 self.emit_pending(key)
 
     def emit_pending(self, key: tuple) -> None:
@@ -318,7 +314,7 @@ class HeapPass(ForwardPass):
         self.lengths.setdefault(op.descr, {})[array] = (op.result, "load")
 
     def getarrayitem(self, op: Op) -> None:
-        key = (op.arg(0), _index_key(op.arg(1)))
+        key = (op.arg(0), self.index_form(op.arg(1)))
         if self.load(op, self.items.get(op.descr, {}).get(key), "getarrayitem"):
             return
         self.flush_items(key[0], key[1], op.descr)
@@ -326,33 +322,34 @@ class HeapPass(ForwardPass):
         self.items.setdefault(op.descr, {})[key] = (op.result, "load")
 
     def setarrayitem(self, op: Op) -> None:
-        array, index = op.arg(0), _index_key(op.arg(1))
-        form = self.index_form(index)
+        array, form = op.arg(0), self.index_form(op.arg(1))
         for descr, cache in self.items.items():
             if descr is op.descr or descr.storage == op.descr.storage:
                 for key in [k for k in cache if not self.distinct(k[0], array)
-                            and not _indices_differ(self.index_form(k[1]), form)]:
+                            and not _indices_differ(k[1], form)]:
                     del cache[key]
         if _delayable_item(op.descr):
             # emitted later, before anything that could see it; a pending store
             # to a location that may be this one goes first
-            key = (array, op.descr, index)
-            self.flush_items(array, index, op.descr, keep=key)
+            key = (array, op.descr, form)
+            self.flush_items(array, form, op.descr, keep=key)
             if self.pending.pop(key, None) is not None:
                 self.ctx.count("heap_store_coalesced")
             self.pending[key] = op
         else:
-            self.flush_items(array, index, op.descr)
+            self.flush_items(array, form, op.descr)
             self.emit(op)
         stored = self.stored(op.arg(2), op)
         if stored is not None:
-            self.items.setdefault(op.descr, {})[(array, index)] = (stored, "store")
+            self.items.setdefault(op.descr, {})[(array, form)] = (stored, "store")
 
-    def index_form(self, key) -> tuple:
-        """``(base, offset)``: the index is ``base + offset`` (base None: a constant)."""
-        if isinstance(key, int):
-            return (None, key)
-        return self.offsets.get(key, (key, 0))
+    def index_form(self, index: Value) -> tuple:
+        """``(base, offset)``: the index is ``base + offset`` (base None: a constant).
+        Items are named by it: two indices of one form are one value (the adds that
+        made them may wrap, but both are in range), so they name the same item."""
+        if isinstance(index, Const):
+            return (None, int(index.value))
+        return self.offsets.get(index, (index, 0))
 
     def optimize_int_add(self, op: Op) -> None:
         a, b = op.arg(0), op.arg(1)
@@ -462,7 +459,7 @@ class HeapPass(ForwardPass):
                 if name == "arraylen":
                     self.lengths.setdefault(descr, {})[args[0]] = (value, "load")
                 elif name != "getfield":
-                    key = (args[0], _index_key(args[1]))
+                    key = (args[0], self.index_form(args[1]))
                     self.items.setdefault(descr, {})[key] = (value, "load")
                     if _delayable_item(descr) and value.kind == "r":
                         key = (args[0], descr, key[1])
