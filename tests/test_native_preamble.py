@@ -214,6 +214,19 @@ def test_invalidation_reaches_both_parts():
     assert run_both(ours, theirs, 100).guard is guards[3]
 
 
+def test_values_boxed_in_the_preamble_enter_the_body_as_objects():
+    """A float the preamble boxed is an object the body is given, not a value the
+    body would box on the way out."""
+    text = PEELED.format(step="i7").replace(
+        "i5 = int_add(i1, 1)\n",
+        "f20 = cast_int_to_float(i4)\np21 = box_float(f20)\ni5 = int_add(i1, 1)\n").replace(
+        "guard_true(i9) [@code#2: p0, i8, i2]", "guard_true(i9) [@code#2: p0, i8, i2, p21]")
+    trace = parse_trace(text, dict(NAMES))
+    ours, theirs = units(trace)
+    assert isinstance(ours, PythonPreambleUnit)
+    assert run_both(ours, theirs, 30).values[3] == 30.0
+
+
 # --- which backend -----------------------------------------------------------------------------
 
 def test_the_body_reason_counts_when_the_body_is_not_native_either():
