@@ -5,8 +5,9 @@ what is eligible, compiles, and runs units.)
 
 ``eligible(trace)`` says whether native code can run a trace (None) or why not (a
 reason the stats count); ``compile_unit(trace)`` builds a ``NativeUnit`` or raises
-``Ineligible``; ``compile_unit_or_python(trace)`` falls back to the Python-source
-backend, the unit then carrying ``native_reason``.
+``Ineligible``; ``native_unit(trace)`` also splits a peeled loop whose preamble alone
+is not eligible (``backend.native_preamble``); ``compile_unit_or_python(trace)``
+falls back to the Python-source backend, the unit then carrying ``native_reason``.
 
 A ``NativeUnit`` runs like a ``PySourceUnit`` (same ``ExitResult``\\ s, same
 failargs, same classes of values): the Python side builds the run's object table
