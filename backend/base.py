@@ -56,6 +56,20 @@ class CompiledUnit:
         return self.backend_name
 
 
+def passes_invalidation(*parts: str) -> property:
+    """The ``invalidated`` flag of a unit that runs other units (its attributes
+    ``parts``): a quasi-immutable field one of them read as a constant was
+    written, and every one's ``guard_not_invalidated`` must fail from now on."""
+    def get(unit) -> bool:
+        return getattr(unit, "_invalidated", False)
+
+    def set_(unit, value: bool) -> None:
+        unit._invalidated = value
+        for name in parts:
+            getattr(unit, name).invalidated = value
+    return property(get, set_)
+
+
 def native_available() -> bool:
     """llvmlite and numba can be imported (without importing them)."""
     import importlib.util

@@ -5,8 +5,9 @@ what is eligible, compiles, and runs units.)
 
 ``eligible(trace)`` says whether native code can run a trace (None) or why not (a
 reason the stats count); ``compile_unit(trace)`` builds a ``NativeUnit`` or raises
-``Ineligible``; ``compile_unit_or_python(trace)`` falls back to the Python-source
-backend, the unit then carrying ``native_reason``.
+``Ineligible``; ``native_unit(trace)`` also splits a peeled loop whose preamble alone
+is not eligible (``backend.native_preamble``); ``compile_unit_or_python(trace)``
+falls back to the Python-source backend, the unit then carrying ``native_reason``.
 
 A ``NativeUnit`` runs like a ``PySourceUnit`` (same ``ExitResult``\\ s, same
 failargs, same classes of values): the Python side builds the run's object table
@@ -28,7 +29,7 @@ import ctypes
 import time
 
 from metajit.backend import llvm
-from metajit.backend.base import CompiledUnit, ExitResult
+from metajit.backend.base import CompiledUnit, ExitResult, passes_invalidation
 from metajit.backend.lowering import (BOXES, CONTROL, H_INVALIDATED, H_ITERATIONS, H_STATE,
                                       INELIGIBLE, LOWERINGS, O_ADDRESS, O_CLASS, O_LENGTH,
                                       O_UNBOX_BAD, O_UNBOXED, OBJECT_STRIDE, TICK,
@@ -641,12 +642,29 @@ def _code_cap_reason(max_code_mb: float | None) -> str | None:
     return None
 
 
+def native_unit(trace: Trace, bridges: dict | None = None) -> CompiledUnit:
+    """Native code for ``trace`` and its ``bridges``: a NativeUnit, or, for a peeled
+    loop whose preamble native code cannot run but whose body it can, a
+    PythonPreambleUnit.  Raises Ineligible (for a peeled loop: why not its body)."""
+    reason = eligible(trace)
+    if reason is None:
+        try:
+            return NativeUnit(trace, bridges=bridges)
+        except Ineligible as exc:
+            reason = exc.reason
+    from metajit.backend.native_preamble import PythonPreambleUnit, split_peeled
+    parts = split_peeled(trace)
+    if parts is None:
+        raise Ineligible(reason)
+    return PythonPreambleUnit(trace, *parts, bridges=bridges, preamble_reason=reason)
+
+
 def compile_unit_or_python(trace: Trace, max_code_mb: float | None = None) -> CompiledUnit:
-    """A NativeUnit, or a Python-source unit carrying ``native_reason``."""
+    """Native code (``native_unit``), or a Python-source unit carrying ``native_reason``."""
     reason = _code_cap_reason(max_code_mb)
     if reason is None:
         try:
-            return NativeUnit(trace)
+            return native_unit(trace)
         except Ineligible as exc:
             reason = exc.reason
     from metajit.backend.pysource import compile_unit as python_unit
@@ -673,16 +691,8 @@ class TieredUnit(CompiledUnit):
         self.iterations = 0      # on the Python backend, entries counted as one each
         self.native_reason: str | None = None
         self.on_backend_change = None
-        self._invalidated = False
 
-    @property
-    def invalidated(self) -> bool:
-        return self._invalidated
-
-    @invalidated.setter
-    def invalidated(self, value: bool) -> None:
-        self._invalidated = value
-        self.current.invalidated = value
+    invalidated = passes_invalidation("current")
 
     def run(self, inputs: list) -> ExitResult:
         if self.backend_name == "python" and self.native_reason is None:
@@ -695,10 +705,10 @@ class TieredUnit(CompiledUnit):
         return self.current.run(inputs)
 
     def _promote(self) -> None:
-        reason = eligible(self.trace) or _code_cap_reason(self.max_code_mb)
+        reason = _code_cap_reason(self.max_code_mb)
         if reason is None:
             try:
-                unit = NativeUnit(self.trace, bridges=self.bridges)
+                unit = native_unit(self.trace, self.bridges)
             except Ineligible as exc:
                 reason = exc.reason
         if reason is not None:
@@ -706,7 +716,7 @@ class TieredUnit(CompiledUnit):
             if self.on_backend_change is not None:
                 self.on_backend_change("python", "python", reason)
             return
-        unit.invalidated = self._invalidated
+        unit.invalidated = self.invalidated
         self.current = unit
         self.backend_name = "native"
         COUNTERS["promotions"] += 1
@@ -719,7 +729,7 @@ class TieredUnit(CompiledUnit):
 
     def bridge_runs_on(self, guard: Op) -> str:
         if self.backend_name == "native":
-            return self.current.bridge_backend.get(id(guard), "native")
+            return self.current.bridge_runs_on(guard)
         return "python"
 
 

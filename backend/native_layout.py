@@ -77,6 +77,7 @@ class Layout:
                     self.bridge_of[id(op)] = len(self.traces)
                     self.traces.append(bridge)
                     work.append(bridge)
+        self.own_ops = {id(op) for t in self.traces for op in t.ops}
         self.labels: dict[int, tuple[int, int]] = {}   # id(descr) -> (trace, position)
         for n, t in enumerate(self.traces):
             for pos, op in enumerate(t.ops):
@@ -99,12 +100,18 @@ class Layout:
                             for k, where in enumerate(self.after_call)}
         for values in self.live_in.values():
             for box in values:
-                op = box.op
+                op = self.defining_op(box)
                 if op is not None and op.name == "call_r":
                     raise Ineligible("a call's object result is carried to a label")
 
     def resolve(self, value):
         return resolve(value, self.alias)
+
+    def defining_op(self, box: Box) -> Op | None:
+        """The op of this unit that defines ``box``; None for a value the unit is
+        entered with (an input, or a value a Python preamble computed)."""
+        op = box.op
+        return op if op is not None and id(op) in self.own_ops else None
 
     def _connectable(self, jump: Op) -> Trace | None:
         """The trace of the loop ``jump`` goes to, when it can join this unit: a
@@ -402,7 +409,7 @@ class UnitEmitter(Emitter):
         rep = self.reps.get(id(box))
         if rep is None:
             rep = box.kind
-            op = box.op
+            op = self.layout.defining_op(box)
             if op is not None and op.name in BOXES:
                 rep = BOXES[op.name]
             self.reps[id(box)] = rep
