@@ -292,8 +292,11 @@ def _len(mi, pos, kw):
             return const_tv(len(x.value))
         mi.ensure_class(x)
         return mi.record("strlen", [x.box], len(x.value))
-    return mi.residual_call(len, pos, elidable=x.is_const() and
-                            type(x.value) in (str, bytes, tuple, frozenset))
+    if type(x.value) in (bytes, tuple, frozenset) and x.box is not None:
+        # the length of an immutable object of a known class: no effects
+        mi.ensure_class(x)
+        return mi.residual_call(len, pos, elidable=True)
+    return mi.residual_call(len, pos)
 
 
 def _isinstance(mi, pos, kw):

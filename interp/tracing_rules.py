@@ -204,7 +204,10 @@ def _is(mi, a: TV, b: TV, negate: bool) -> TV:
                 and x.box.kind in "if":
             return const_tv(negate)      # an int or float is never that object
     if kind_of(a.value) != "r" or kind_of(b.value) != "r":
-        return generic(mi, operator.is_not if negate else operator.is_, [a, b])
+        # a bool or an int held as an object (``v is not False`` on a value read
+        # from a list) is compared as an object; an unboxed one goes to Python
+        if not all(t.is_const() or (t.box is not None and t.box.kind == "r") for t in (a, b)):
+            return generic(mi, operator.is_not if negate else operator.is_, [a, b])
     return mi.record("ptr_ne" if negate else "ptr_eq", [mi.as_ref(a), mi.as_ref(b)], result)
 
 

@@ -122,6 +122,9 @@ class Input:
 
 
 class LuaState:
+    # the stack is one list for the whole run: it grows in place
+    _immutable_fields_ = ["stack"]
+
     def __init__(self, stdout=None, stdin=None, script_name: str = "?"):
         self.stack = [None] * 1024
         self.frame = None

@@ -46,6 +46,7 @@ class Frame:
     is_tail: bool
     varargs: object
     tbc: object
+    _immutable_fields_ = ["closure", "base", "nresults", "caller", "is_entry"]
 
     def __init__(self, closure: LuaFunction, base: int, nresults: int, caller, is_entry: bool):
         self.closure = closure
@@ -532,6 +533,11 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                         r = x | y
                     else:
                         r = x ^ y
+                elif op == Op.SHL and type(x) is int and type(y) is int and 0 <= y < 64:
+                    r = intmask(x << y)
+                elif op == Op.SHR and type(x) is int and type(y) is int and 0 <= y < 64 \
+                        and x >= 0:
+                    r = x >> y          # a logical shift of a non-negative integer
                 else:
                     r = arith(state, "&" if op == Op.BAND else ("|" if op == Op.BOR else (
                         "~" if op == Op.BXOR else ("<<" if op == Op.SHL else ">>"))), x, y)
