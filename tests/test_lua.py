@@ -89,3 +89,47 @@ def test_metajit_run_finds_lua_by_extension(tmp_path):
     assert proc.stdout == "2\tx\tx\ty\n"
     assert proc.stderr.splitlines()[0] == "lua: %s:2: stop here" % prog
     assert proc.returncode == 1
+
+
+# --- native code -----------------------------------------------------------------------
+
+# programs whose hot loops native code runs: name -> JIT parameters (their traces
+# depend on the threshold)
+NATIVE_LOOPS = {"mandelbrot": {}, "loops": {"threshold": 7}, "bitwise": {"threshold": 7}}
+NATIVE_QUICK = ["fib", "closures", "meta_arith", "sieve", "collatz", "heapsort"]
+
+
+def check_native(jit, name, backend, **params):
+    """Identical output with native code; where NATIVE_LOOPS says so, the stats show
+    that native code ran."""
+    from metajit.backend.base import native_available
+    if not native_available():
+        pytest.skip("llvmlite and numba are not installed")
+    from metajit.backend import native
+    jit(enabled=False)
+    plain = run(name)
+    stats = jit(backend=backend, native_threshold=0, **params)
+    got = run(name)
+    assert got == plain
+    if name in NATIVE_LOOPS:
+        summary = stats.summary()
+        assert stats.backend_counts["native"] >= 1, summary
+        assert native.COUNTERS["entries"] >= 1, summary
+
+
+@pytest.mark.parametrize("backend", ["native", "auto"])
+@pytest.mark.parametrize("name", sorted(NATIVE_LOOPS))
+def test_numeric_program_runs_native_loops(jit, name, backend):
+    check_native(jit, name, backend, **NATIVE_LOOPS[name])
+
+
+@pytest.mark.parametrize("name", NATIVE_QUICK)
+def test_program_on_native_backend(jit, name):
+    check_native(jit, name, "native", threshold=7, bridge_threshold=3, trace_limit=8000)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["native", "auto"])
+@pytest.mark.parametrize("name", [n for n in PROGRAMS if n not in NO_LOOP])
+def test_program_on_native_backends_slow(jit, name, backend):
+    check_native(jit, name, backend, threshold=7, bridge_threshold=3, trace_limit=8000)
