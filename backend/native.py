@@ -41,9 +41,9 @@ MAX_RECOMPILES = 8     # recompiles of one unit for bridges; later bridges run o
 MAX_CONNECTED = 2      # other loops a hot unit's jumps may take into its own code
 FULL_AFTER = 50_000    # entries after which a unit compiled cheaply is compiled at O2
 
-# Process-wide counters (the JIT's stats show them): native compiles and their
-# seconds, recompiles for bridges, ticks, runs of bridges on Python, promotions of
-# tiered units, code size.
+# Process-wide counters (the JIT's stats show them): entries into native units,
+# native compiles and their seconds, recompiles for bridges, ticks, runs of
+# bridges on Python, promotions of tiered units, code size.
 COUNTERS: collections.Counter = collections.Counter()
 # buffers the run glue describes (``backend.buffers``)
 NATIVE_STORAGES = frozenset(STORAGES)
@@ -407,6 +407,7 @@ class NativeUnit(CompiledUnit):
 
     def run(self, inputs: list) -> ExitResult:
         self.entries += 1
+        COUNTERS["entries"] += 1
         if self.entries == FULL_AFTER and self.level == "cheap" and not self._active:
             self._recompile("full")
         pool = self._pool
