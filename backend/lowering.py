@@ -18,11 +18,12 @@ The slot array (``i64``; a float travels as its bit pattern):
     [1] out: iterations (jumps to the unit's own labels) done by this call
     [2] in: 1 when the unit has been invalidated (guard_not_invalidated fails)
     [3] unused
-    [OBJECTS + 5k + 0] in: table index of the class of object k, or -1
-    [OBJECTS + 5k + 1] in: data address of object k when it is a buffer, else 0
-    [OBJECTS + 5k + 2] in: its length in items, else 0
-    [OBJECTS + 5k + 3] in: object k as an int (or a float's bits) when it is one
-    [OBJECTS + 5k + 4] in: 0 when [+3] holds it exactly, else 1 (unboxing overflows)
+    [OBJECTS + 6k + 0] in: table index of the class of object k, or -1
+    [OBJECTS + 6k + 1] in: data address of object k when it is a buffer, else 0
+    [OBJECTS + 6k + 2] in: its length in items, else 0
+    [OBJECTS + 6k + 3] in: object k as an int (or a float's bits) when it is one
+    [OBJECTS + 6k + 4] in: 0 when [+3] holds it exactly, else 1 (unboxing overflows)
+    [OBJECTS + 6k + 5] in: its storage's number (``backend.buffers``), else 0
     [values + n]       in: the values the state starts with;
                        out: an exit's values (a call exit: the values live after
                        the call, then the call's arguments)
@@ -47,6 +48,7 @@ import dataclasses
 import struct
 from typing import Any, Callable
 
+from metajit.backend.buffers import READ_ONLY, STORAGES, Storage
 from metajit.tracer.ir import INT64_MIN, Box, Const, Op, failargs
 
 TICK = -2
@@ -54,27 +56,12 @@ TICK_INTERVAL = 1 << 16
 
 H_STATE, H_ITERATIONS, H_INVALIDATED = 0, 1, 2
 HEADER = 4
-O_CLASS, O_ADDRESS, O_LENGTH, O_UNBOXED, O_UNBOX_BAD = range(5)
-OBJECT_STRIDE = 5
-
-# Buffer storages native code reads and writes: (LLVM type, signed, item kind).
-STORAGES = {
-    "bytearray": ("i8", False, "i"),
-    "array:b": ("i8", True, "i"), "array:B": ("i8", False, "i"),
-    "array:h": ("i16", True, "i"), "array:H": ("i16", False, "i"),
-    "array:i": ("i32", True, "i"), "array:I": ("i32", False, "i"),
-    "array:l": ("i64", True, "i"), "array:q": ("i64", True, "i"),
-    "array:f": ("float", True, "f"), "array:d": ("double", True, "f"),
-}
-# Items a store must fit: (low, high) for ints; Python refuses the rest.
-_ITEM_RANGE = {
-    ("i8", False): (0, 255), ("i8", True): (-128, 127),
-    ("i16", False): (0, 65535), ("i16", True): (-32768, 32767),
-    ("i32", False): (0, 2**32 - 1), ("i32", True): (-2**31, 2**31 - 1),
-}
+O_CLASS, O_ADDRESS, O_LENGTH, O_UNBOXED, O_UNBOX_BAD, O_STORAGE = range(6)
+OBJECT_STRIDE = 6
 
 # What each value looks like natively: 'i' int, 'f' float, 'r' table index,
-# 'bi'/'bb'/'bf' an int/bool/float that leaves the unit as a new Python object.
+# 'bi'/'bb'/'bf' an int/bool/float that leaves the unit as a new Python object,
+# 'u' an unsigned 64-bit item (the guard after its read leaves when it is no int64).
 BOXES = {"box_int": "bi", "box_bool": "bb", "box_float": "bf"}
 
 
@@ -552,81 +539,88 @@ def _call(e: Emitter, op: Op):
 
 # --- buffers ---
 
-def buffer_layout(op: Op) -> tuple[str, bool, str]:
-    storage = getattr(op.descr, "storage", None)
-    if storage not in STORAGES:
-        raise LoweringError(f"{op.name} on {storage!r} storage")
-    return STORAGES[storage]
+def buffer_storage(op: Op) -> Storage:
+    storage = STORAGES.get(getattr(op.descr, "storage", None))
+    if storage is None:
+        raise LoweringError(f"{op.name} on {getattr(op.descr, 'storage', None)!r} storage")
+    return storage
 
 
-def _buffer_slot(e: Emitter, op: Op, field: int = O_ADDRESS) -> str:
-    """The slot of the buffer address (or ``field``) of ``op``'s first argument."""
-    return e.object_slot(e.load(op.args[0]), field)
-
-
-def _buffer(e: Emitter, op: Op):
-    """(data pointer, length, index) of a checked access; a bad index leaves
-    through a raise exit (Python raises IndexError).  Negative indexes count from
-    the end, as in Python."""
-    base = _buffer_slot(e, op)
+def _buffer(e: Emitter, op: Op, storage: Storage, store: bool):
+    """(data pointer, index) of a checked access; an object that is not a buffer of
+    ``storage`` (or a read-only one, for a store) or a bad index leaves through a
+    raise exit (Python raises IndexError, or what it raises there).  Negative
+    indexes count from the end, as in Python."""
+    base = e.object_slot(e.load(op.args[0]), O_ADDRESS)
     address = e.load_slot(base)
     length = e.load_slot(e.op2("add", "i64", base, str(O_LENGTH - O_ADDRESS)))
+    number = e.load_slot(e.op2("add", "i64", base, str(O_STORAGE - O_ADDRESS)))
+    if not store:
+        number = e.op2("and", "i64", number, str(READ_ONLY - 1))
+    other = e.op2("icmp ne", "i64", number, str(storage.number))
     index = e.load(op.args[1])
     negative = e.op2("icmp slt", "i64", index, "0")
     wrapped = e.op2("add", "i64", index, length)
     index = e.select(negative, "i64", wrapped, index)
     outside = e.op2("icmp uge", "i64", index, length)
-    e.raise_exit(op, outside, op.args)
-    pointer = e.tmp()
+    e.raise_exit(op, e.op2("or", "i1", other, outside), op.args)
+    pointer, item = e.tmp(), e.tmp()
     e.emit(f"{pointer} = inttoptr i64 {address} to ptr")
-    return pointer, index
+    e.emit(f"{item} = getelementptr {storage.llvm}, ptr {pointer}, i64 {index}")
+    return item
 
 
 def _getarrayitem(e: Emitter, op: Op):
-    ty, signed, kind = buffer_layout(op)
-    pointer, index = _buffer(e, op)
-    item, value = e.tmp(), e.tmp()
-    e.emit(f"{item} = getelementptr {ty}, ptr {pointer}, i64 {index}")
-    e.emit(f"{value} = load {ty}, ptr {item}")
-    if kind == "f":
-        if ty == "float":
-            wide = e.tmp()
-            e.emit(f"{wide} = fpext float {value} to double")
-            value = wide
+    storage = buffer_storage(op)
+    item = _buffer(e, op, storage, store=False)
+    value = e.tmp()
+    # numpy arrays may be unaligned
+    e.emit(f"{value} = load {storage.llvm}, ptr {item}, align 1")
+    if storage.kind == "f":
+        if storage.llvm == "float":
+            value = _convert(e, "fpext", "float", value, "double")
         e.store(op.result, value, "f")
         return
-    if ty != "i64":
-        wide = e.tmp()
-        e.emit(f"{wide} = {'sext' if signed else 'zext'} {ty} {value} to i64")
-        value = wide
-    e.store(op.result, value, "i")
+    if storage.pyclass is bool:
+        value = _convert(e, "zext", "i1", e.op2("icmp ne", storage.llvm, value, "0"), "i64")
+    elif storage.llvm != "i64":
+        value = _convert(e, "sext" if storage.signed else "zext", storage.llvm, value, "i64")
+    e.store(op.result, value, "u" if storage.may_exceed_int64 else "i")
+
+
+def _convert(e: Emitter, instr: str, source: str, value: str, target: str) -> str:
+    t = e.tmp()
+    e.emit(f"{t} = {instr} {source} {value} to {target}")
+    return t
 
 
 def _setarrayitem(e: Emitter, op: Op):
-    ty, signed, kind = buffer_layout(op)
+    storage = buffer_storage(op)
     value = e.load(op.args[2])
-    if kind == "i" and ty != "i64":
-        low, high = _ITEM_RANGE[(ty, signed)]
+    if storage.store_range is not None:
+        low, high = storage.store_range
         # Python refuses items out of range (ValueError or OverflowError)
         shifted = e.op2("sub", "i64", value, str(low))
         e.raise_exit(op, e.op2("icmp ugt", "i64", shifted, str(high - low)), op.args)
-    pointer, index = _buffer(e, op)
-    if kind == "i" and ty != "i64":
-        narrow = e.tmp()
-        e.emit(f"{narrow} = trunc i64 {value} to {ty}")
-        value = narrow
-    elif ty == "float":
-        narrow = e.tmp()
-        e.emit(f"{narrow} = fptrunc double {value} to float")
-        value = narrow
-    item = e.tmp()
-    e.emit(f"{item} = getelementptr {ty}, ptr {pointer}, i64 {index}")
-    e.emit(f"store {ty} {value}, ptr {item}")
+    item = _buffer(e, op, storage, store=True)
+    if storage.pyclass is bool:
+        value = _convert(e, "zext", "i1", e.op2("icmp ne", "i64", value, "0"), "i8")
+    elif storage.kind == "i" and storage.llvm != "i64":
+        value = _convert(e, "trunc", "i64", value, storage.llvm)
+    elif storage.llvm == "float":
+        value = _convert(e, "fptrunc", "double", value, "float")
+    e.emit(f"store {storage.llvm} {value}, ptr {item}, align 1")
 
 
 def _arraylen(e: Emitter, op: Op):
-    buffer_layout(op)
-    e.store(op.result, e.load_slot(_buffer_slot(e, op, O_LENGTH)), "i")
+    """The length native code was told; an object that is no buffer of the op's
+    storage leaves (Python's len() of it is not the trace's)."""
+    storage = buffer_storage(op)
+    base = e.object_slot(e.load(op.args[0]), O_LENGTH)
+    number = e.load_slot(e.op2("add", "i64", base, str(O_STORAGE - O_LENGTH)))
+    number = e.op2("and", "i64", number, str(READ_ONLY - 1))
+    e.raise_exit(op, e.op2("icmp ne", "i64", number, str(storage.number)), op.args)
+    e.store(op.result, e.load_slot(base), "i")
 
 
 # --- guards: each returns the i1 that is true when the guard fails ---

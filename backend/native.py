@@ -25,14 +25,14 @@ bridge jumps to the unit's first label.
 from __future__ import annotations
 
 import collections
-import ctypes
 import time
 
 from metajit.backend import llvm
+from metajit.backend.buffers import STORAGES, UNSUPPORTED_TYPECODES, describe, is_buffer
 from metajit.backend.base import CompiledUnit, ExitResult, passes_invalidation
 from metajit.backend.lowering import (BOXES, CONTROL, H_INVALIDATED, H_ITERATIONS, H_STATE,
                                       INELIGIBLE, LOWERINGS, O_ADDRESS, O_CLASS, O_LENGTH,
-                                      O_UNBOX_BAD, O_UNBOXED, OBJECT_STRIDE, TICK,
+                                      O_STORAGE, O_UNBOX_BAD, O_UNBOXED, OBJECT_STRIDE, TICK,
                                       ConstantTable, Exit)
 from metajit.backend.native_layout import CallExit, Ineligible, Layout, UnitEmitter
 from metajit.tracer.ir import Box, Const, Flag, Op, TargetDescr, Trace, failargs, fits_int64
@@ -45,24 +45,10 @@ FULL_AFTER = 50_000    # entries after which a unit compiled cheaply is compiled
 # native compiles and their seconds, recompiles for bridges, ticks, runs of bridges
 # on Python, promotions of tiered units, code size.
 COUNTERS: collections.Counter = collections.Counter()
-NATIVE_STORAGES = frozenset({"bytearray"})   # buffers the run glue describes
-_BYTEARRAY_START = 40  # offsetof(PyByteArrayObject, ob_start), checked below
-
-
-def _bytearray_address_reader():
-    """``address(b)``: the data address of a bytearray, read from the object (a
-    buffer export would block resizing).  Checked once against ctypes."""
-    probe = bytearray(b"xyz0123")
-    del probe[:2]           # ob_start moves past ob_bytes
-    read = ctypes.c_size_t.from_address
-    expected = ctypes.addressof((ctypes.c_char * len(probe)).from_buffer(probe))
-    if read(id(probe) + _BYTEARRAY_START).value != expected:
-        return lambda b: ctypes.addressof((ctypes.c_char * len(b)).from_buffer(b)) if b else 0
-    return lambda b: read(id(b) + _BYTEARRAY_START).value
-
-
-_bytearray_address = _bytearray_address_reader()
-
+# buffers the run glue describes (``backend.buffers``)
+NATIVE_STORAGES = frozenset(STORAGES)
+_ITEM_OPS = frozenset({"getarrayitem_i", "getarrayitem_f", "setarrayitem_i", "setarrayitem_f",
+                       "arraylen"})
 
 
 # --- eligibility ---------------------------------------------------------------------
@@ -73,13 +59,28 @@ def _op_reason(op: Op) -> str | None:
         return INELIGIBLE[name]
     if name not in LOWERINGS and name not in CONTROL:
         return f"no native lowering for {name}"
-    if name in ("getarrayitem_i", "getarrayitem_f", "setarrayitem_i", "setarrayitem_f",
-                "arraylen"):
+    if name in _ITEM_OPS:
         storage = getattr(op.descr, "storage", None)
         if storage not in NATIVE_STORAGES:
-            return f"{storage} storage"
+            code = storage[6:] if storage and storage.startswith("array:") else None
+            return UNSUPPORTED_TYPECODES.get(code) or f"{storage} storage"
     if name == "guard_value" and op.args[0].kind == "r" and not isinstance(op.args[1], Const):
         return "guard_value on two references"
+    return None
+
+
+def _wide_reads_reason(t: Trace) -> str | None:
+    """An unsigned 64-bit item may be no int64: native code holds its bits, and
+    only the guard after the read (``guard_false(uint_rshift(item, 63))``, as the
+    tracer writes it) may see them before that guard has left with the item."""
+    for k, op in enumerate(t.ops):
+        if op.name == "getarrayitem_i" and STORAGES[op.descr.storage].may_exceed_int64:
+            after = t.ops[k + 1:k + 3]
+            if len(after) < 2 or after[0].name != "uint_rshift" \
+                    or after[0].args[0] is not op.result or after[1].name != "guard_false" \
+                    or after[1].args[0] is not after[0].result \
+                    or not isinstance(after[0].args[1], Const) or after[0].args[1].value != 63:
+                return f"a {op.descr.storage} item read without its int64 guard after it"
     return None
 
 
@@ -108,7 +109,7 @@ def eligible(trace: Trace, bridges: dict | None = None) -> str | None:
                 return reason
             if op.name in BOXES:
                 boxed.add(id(op.result))
-        reason = _calls_reason(t)
+        reason = _calls_reason(t) or _wide_reads_reason(t)
         if reason is not None:
             return reason
     if boxed:
@@ -222,8 +223,7 @@ class NativeUnit(CompiledUnit):
         for k, obj in enumerate(constants.objects):
             self._describe(template, k, obj)
         self._template = template.array
-        self._const_buffers = [k for k, o in enumerate(constants.objects)
-                               if type(o) is bytearray]
+        self._const_buffers = [k for k, o in enumerate(constants.objects) if is_buffer(o)]
         self.compiles += 1
         self.compile_seconds += time.perf_counter() - t0
         COUNTERS["compiles"] += 1
@@ -384,12 +384,10 @@ class NativeUnit(CompiledUnit):
         m = slots.m
         at = self.objects_base + OBJECT_STRIDE * n
         m[at + O_CLASS] = self._class_index.get(id(cls), -1)
-        if cls is bytearray:
-            m[at + O_ADDRESS] = _bytearray_address(obj) if obj else 0
-            m[at + O_LENGTH] = len(obj)
+        if is_buffer(obj):
+            m[at + O_ADDRESS], m[at + O_LENGTH], m[at + O_STORAGE] = describe(obj)
         else:
-            m[at + O_ADDRESS] = 0
-            m[at + O_LENGTH] = 0
+            m[at + O_ADDRESS] = m[at + O_LENGTH] = m[at + O_STORAGE] = 0
         if (cls is int or cls is bool) and fits_int64(obj):
             m[at + O_UNBOXED] = obj
             m[at + O_UNBOX_BAD] = 0
@@ -403,7 +401,7 @@ class NativeUnit(CompiledUnit):
     def _refresh(self, slots, table: list) -> None:
         """Buffers may have moved or changed length while Python ran."""
         for n, obj in enumerate(table):
-            if type(obj) is bytearray:
+            if is_buffer(obj):
                 self._describe(slots, n, obj)
         slots.m[H_INVALIDATED] = 1 if self.invalidated else 0
 
@@ -565,6 +563,8 @@ class NativeUnit(CompiledUnit):
                 value = slots.f[self.values_base + slot]
             elif rep == "bb" or (rep == "i" and cls is bool):
                 value = value != 0
+            elif rep == "u":
+                value &= _UINT64_MASK
             out.append(value)
         return out
 
@@ -584,6 +584,8 @@ class NativeUnit(CompiledUnit):
                 parts.append(f"f[{at}]")
             elif rep == "bb" or (rep == "i" and info is bool):
                 parts.append(f"m[{at}] != 0")
+            elif rep == "u":
+                parts.append(f"m[{at}] & {_UINT64_MASK}")
             else:
                 parts.append(f"m[{at}]")
         namespace = {"_c": consts}
@@ -596,6 +598,9 @@ class NativeUnit(CompiledUnit):
 
     def __repr__(self):
         return f"<NativeUnit {self.trace.name} at {self.address:#x}>"
+
+
+_UINT64_MASK = (1 << 64) - 1
 
 
 class _ClassMismatch(Exception):

@@ -6,6 +6,7 @@ function with ``backend.lowering``'s per-op lowerings.
 """
 from __future__ import annotations
 
+from metajit.backend.buffers import STORAGES
 from metajit.backend.lowering import (BOXES, DECLARATIONS, FLOAT_DIVMOD, H_ITERATIONS,
                                       H_STATE, LOWERINGS, TICK, TICK_INTERVAL,
                                       ConstantTable, Emitter, Exit, LoweringError,
@@ -29,9 +30,14 @@ BOOL_RESULTS = frozenset({"int_lt", "int_le", "int_eq", "int_ne", "int_gt", "int
 BOOL_PRESERVING = frozenset({"int_and", "int_or", "int_xor"})
 
 
-def _result_class(opname: str, args: list):
-    """Python's class for an int op's result (bool & bool is a bool); None when an
-    argument's class varies, _UNSET while an argument is still unknown."""
+def _result_class(op: Op, args: list):
+    """Python's class for an int op's result (bool & bool is a bool, an item of a
+    bool array is a bool); None when an argument's class varies, _UNSET while an
+    argument is still unknown."""
+    opname = op.name
+    if opname == "getarrayitem_i":
+        storage = STORAGES.get(getattr(op.descr, "storage", None))
+        return storage.pyclass if storage is not None else int
     if opname in BOOL_RESULTS:
         return bool
     if opname in BOOL_PRESERVING or opname == "same_as_i":
@@ -181,7 +187,7 @@ class Layout:
                         result = self.resolve(op.result)
                         if isinstance(result, Box):
                             args = [class_of(a) for a in op.args]
-                            changed |= join(result, _result_class(op.name, args))
+                            changed |= join(result, _result_class(op, args))
             for pairs in moves:
                 for dst, src in pairs:
                     dst = self.resolve(dst)

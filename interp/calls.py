@@ -279,12 +279,13 @@ def _identity(mi, pos, kw):
 
 def _len(mi, pos, kw):
     (x,) = pos
+    from metajit.interp.buffer_rules import item_storage
     from metajit.interp.tracing_rules import ARRAY_DESCRS, _arraylen
     if x.box is None and x.virtual is not None:
         from metajit.interp.values import VTuple
         if isinstance(x.virtual, VTuple):
             return const_tv(len(x.virtual.items))
-    if type(x.value) in ARRAY_DESCRS and x.box is not None:
+    if x.box is not None and (type(x.value) in ARRAY_DESCRS or item_storage(x.value)):
         mi.ensure_class(x)
         return TV(len(x.value), _arraylen(mi, x))
     if type(x.value) is str and x.box is not None:
@@ -355,6 +356,14 @@ def _float(mi, pos, kw):
     return mi.residual_call(float, pos, kw, elidable=_all_const(pos, kw))
 
 
+def _bool(mi, pos, kw):
+    if len(pos) == 1 and not kw:
+        (x,) = pos
+        if type(x.value) is bool and x.box is not None and x.box.kind == "i":
+            return x
+    return mi.residual_call(bool, pos, kw, elidable=_all_const(pos, kw))
+
+
 def _range(mi, pos, kw):
     from metajit.interp.tracing_rules import make_range
     return make_range(mi, pos)
@@ -375,6 +384,7 @@ SPECIAL_CALLS = {id(f): (f, handler) for f, handler in [
     (abs, _abs),
     (int, _int),
     (float, _float),
+    (bool, _bool),
     (range, _range),
 ] if handler is not None}
 

@@ -80,6 +80,7 @@ class MetaInterp:
         self.limit = limit
         self.frames: list[MIFrame] = []
         self.known_class: dict[int, type] = {}   # id(box) -> its exact class
+        self.known_storage: dict[int, str] = {}  # id(box) -> its array's storage
         self.unboxed: dict[int, Any] = {}        # id(r box) -> its i/f box
         self.boxed: dict[int, Box] = {}          # id(i/f box) -> its r box
         self.keepalive: list = []                # boxes whose id() keys the dicts above

@@ -16,6 +16,8 @@ import operator
 import types
 from typing import Any
 
+from metajit.interp import buffer_rules
+from metajit.interp.buffer_rules import item_storage
 from metajit.interp.calls import trace_call, trace_call_method
 from metajit.interp.metainterp import PUSHED, AbortTrace, MergePoint
 from metajit.interp.values import TV, VListIter, VRange, VRangeIter, VTuple, const_tv, kind_of
@@ -120,6 +122,13 @@ WRAPPING = {"add": "int_add", "sub": "int_sub", "mul": "int_mul", "lshift": "int
 def feeds_only_intmask(mi, op) -> bool:
     """True when ``op``'s result is used once, as the argument of a call of
     ``intmask`` later in the same block, and nowhere else (exits included)."""
+    return feeds_only_calls_of(mi, op, (intmask,))
+
+
+def feeds_only_calls_of(mi, op, functions) -> bool:
+    """True when ``op``'s result is used once, as the only argument of a call of
+    one of ``functions`` later in the same block, and nowhere else (exits
+    included)."""
     frame = mi.frames[-1]
     block = frame.block
     result = op.result
@@ -134,7 +143,8 @@ def feeds_only_intmask(mi, op) -> bool:
         return False
     if block.exitswitch is result or any(result in link.args for link in block.exits):
         return False
-    return frame.get(consumer.args[0]).value is intmask
+    called = frame.get(consumer.args[0]).value
+    return any(called is f for f in functions)
 
 
 def _floatish(x, y) -> bool:
@@ -437,6 +447,9 @@ ARRAY_DESCRS = {
 
 
 def _arraylen(mi, seq: TV):
+    storage = item_storage(seq.value)
+    if storage is not None:
+        return buffer_rules.trace_len(mi, seq, storage).box
     descr = ARRAY_DESCRS[type(seq.value)]
     if seq.is_const() and descr.immutable:
         return const_int(len(seq.value))
@@ -479,6 +492,12 @@ def trace_getitem(mi, op, args):
         except Exception as exc:
             raise AbortTrace("getitem raised while tracing", exc=exc) from None
     cls = type(value)
+    storage = item_storage(value) if seq.box is not None else None
+    if storage is not None and is_int(index.value):
+        tv = buffer_rules.trace_getitem(mi, op, seq, index, storage, _checked_index,
+                                        feeds_only_calls_of)
+        if tv is not None:
+            return tv
     if cls in ARRAY_DESCRS and is_int(index.value) and seq.box is not None:
         mi.ensure_class(seq)
         ibox = _checked_index(mi, seq, index)
@@ -496,6 +515,11 @@ def trace_setitem(mi, op, args):
     seq, index, item = args
     value = seq.value
     cls = type(value)
+    storage = item_storage(value) if seq.box is not None else None
+    if storage is not None and is_int(index.value):
+        tv = buffer_rules.trace_setitem(mi, seq, index, item, storage, _checked_index)
+        if tv is not None:
+            return tv
     if cls in (list, bytearray) and is_int(index.value) and seq.box is not None:
         if cls is bytearray and not (is_int(item.value) and 0 <= item.value < 256):
             return mi.residual_call(operator.setitem, args)
