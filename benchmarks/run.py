@@ -43,10 +43,13 @@ exit status: 0, or 1 when a run failed or printed a different output.
 
 
 class Config:
-    def __init__(self, name: str, options: list[str], params: list[str] | None = None):
+    def __init__(self, name: str, options: list[str], params: list[str] | None = None,
+                 command: list[str] | None = None, cache: str | None = None):
         self.name = name
         self.options = options
         self.params = params or []      # JIT parameters of this configuration only
+        self.command = command          # a program to run instead of metajit
+        self.cache = cache              # native code cache: "cold" or "warm" (or None)
         self.times: list[float] = []
         self.stats: dict | None = None
         self.digests: set[str] = set()
@@ -65,10 +68,14 @@ def run_once(python: str, config: Config, program: str, guest_args: list[str],
              params: list[str], stdin_path: str | None, timeout: float | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         stats_path = os.path.join(tmp, "stats.json")
-        cmd = [python, "-m", "metajit", "run", *config.options, "--stats-json", stats_path]
-        for param in params:
-            cmd += ["--param", param]
-        cmd += ["--", program, *guest_args]
+        if config.command:
+            cmd = list(config.command)
+        else:
+            cmd = [python, "-m", "metajit", "run", *config.options, "--stats-json",
+                   stats_path]
+            for param in params:
+                cmd += ["--param", param]
+            cmd += ["--", program, *guest_args]
         stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
         try:
             start = time.perf_counter()
@@ -101,6 +108,24 @@ def run_once(python: str, config: Config, program: str, guest_args: list[str],
         config.times.append(elapsed)
         config.digests.add(hashlib.md5(stdout).hexdigest())
         load_stats(config, stats_path)
+
+
+def build_c_translation(program: str, workdir: str) -> list[str] | None:
+    """The Brainfuck program translated to C (benchmarks/bf2c.py) and compiled with
+    the system C compiler at -O2: the command that runs it, or None (no compiler)."""
+    import shutil
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        return None
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from bf2c import translate
+    with open(os.path.join(ROOT, program), encoding="latin-1") as f:
+        source = translate(f.read())
+    c_path, exe = os.path.join(workdir, "prog.c"), os.path.join(workdir, "prog")
+    with open(c_path, "w") as f:
+        f.write(source)
+    subprocess.run([compiler, "-O2", "-o", exe, c_path], check=True)
+    return [exe]
 
 
 def load_stats(config: Config, path: str) -> None:
@@ -226,6 +251,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="also time the first JIT backend with these parameters added, "
                              "as a configuration named LABEL (repeatable); e.g. "
                              "--variant 'no passes:enable_opts='")
+    parser.add_argument("--with-c", action="store_true",
+                        help="also time the program translated to C and compiled with the "
+                             "system C compiler at -O2 (Brainfuck programs; the native limit)")
+    parser.add_argument("--native-cache", action="store_true",
+                        help="time the native backend with a cold and with a warm code cache "
+                             "(each repetition: a run on an empty cache, then one on the "
+                             "cache that run filled) instead of the user's cache")
     parser.add_argument("--stdin", metavar="FILE", help="feed FILE to the guest's input")
     parser.add_argument("--expect-md5", metavar="HEX",
                         help="the md5 of the correct output; every run is checked against it")
@@ -258,7 +290,22 @@ def main(argv: list[str] | None = None) -> int:
         print("benchmarks: the native backend is not available yet: left out", file=sys.stderr)
         backends.remove("native")
     for backend in backends:
-        configs.append(Config(f"JIT {backend}", ["--backend", backend]))
+        if backend == "native" and ns.native_cache:
+            configs.append(Config("JIT native (cold cache)", ["--backend", backend],
+                                  cache="cold"))
+            configs.append(Config("JIT native (warm cache)", ["--backend", backend],
+                                  cache="warm"))
+        else:
+            configs.append(Config(f"JIT {backend}", ["--backend", backend]))
+    workdir = tempfile.mkdtemp(prefix="metajit-bench-")
+    if ns.with_c:
+        if not program.endswith(".b"):
+            parser.error("--with-c translates Brainfuck programs (.b) only")
+        command = build_c_translation(program, workdir)
+        if command is None:
+            print("benchmarks: no C compiler: the C translation is left out", file=sys.stderr)
+        else:
+            configs.append(Config("C translation (cc -O2)", [], command=command))
     for variant in ns.variant:
         label, sep, params = variant.partition(":")
         if not sep or not label or not backends:
@@ -275,6 +322,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{rep + 1}/{ns.repetitions}] {config.name:<14} {program} ...",
                   end="", file=sys.stderr, flush=True)
             params = ns.param + config.params if config is not baseline else []
+            if config.cache is not None:
+                # the cold run fills a new cache, the warm run of this repetition reuses it
+                cache_dir = os.path.join(workdir, f"cache{rep}")
+                if config.cache == "cold":
+                    os.makedirs(cache_dir)
+                params = params + [f"cache_dir={cache_dir}"]
             run_once(ns.python, config, program, ns.guest_args, params, ns.stdin, ns.timeout)
             if config.failure:
                 print(f" failed ({config.failure})", file=sys.stderr)
@@ -283,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f" {config.times[-1]:.2f} s", file=sys.stderr)
 
+    import shutil
+    shutil.rmtree(workdir, ignore_errors=True)
     body, ok = table(configs, baseline, ns.timeout, ns.expect_md5)
     from_root = subprocess.run([ns.python, "-c", "import metajit; print(metajit.__version__)"],
                                cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -307,6 +362,12 @@ def main(argv: list[str] | None = None) -> int:
             header.append(f"- {config.name}: also {', '.join(config.params)}")
     if ns.skip_jit_off:
         header.append("- JIT off: not timed (--skip-jit-off)")
+    if ns.native_cache:
+        header.append("- native: each repetition a run on an empty code cache (cold), then "
+                      "one on the cache it filled (warm)")
+    if any(c.command for c in configs):
+        header.append("- C translation: benchmarks/bf2c.py, compiled before timing "
+                      "(compile time not included)")
     text = "\n".join(header) + "\n\n" + body + "\n"
     os.makedirs(RESULTS, exist_ok=True)
     out_path = os.path.join(RESULTS, f"{name}.md")
