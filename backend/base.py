@@ -77,8 +77,7 @@ def native_available() -> bool:
 
 
 def get_backend(name: str, native_threshold: int | None = None,
-                max_code_mb: float | None = None, cache_dir: str | None = None,
-                background: bool = False):
+                max_code_mb: float | None = None, cache_dir: str | None = None):
     """The ``compile(trace) -> CompiledUnit`` function of a backend by name.
 
     ``native``: native code where the trace is eligible, else the Python backend
@@ -105,5 +104,5 @@ def get_backend(name: str, native_threshold: int | None = None,
     if name == "auto":
         from metajit.backend.native import tiered_compile
         return tiered_compile(100_000 if native_threshold is None else native_threshold,
-                              max_code_mb, background)
+                              max_code_mb)
     raise ValueError(f"unknown backend {name!r}: choose reference, python, native or auto")

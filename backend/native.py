@@ -685,15 +685,9 @@ class TieredUnit(CompiledUnit):
     costs more than entering Python, iterations are what it saves) the trace, with
     the bridges attached by then, is compiled natively and takes over.  A
     trace native code cannot run stays on Python (``native_reason``).
-    ``on_backend_change(old, new)``, when set, hears of the switch.
+    ``on_backend_change(old, new)``, when set, hears of the switch."""
 
-    With ``background``, the native compile runs in a worker thread while the unit
-    goes on running on Python (LLVM releases the GIL while it works); the unit
-    switches at its first entry after the compile ended, and the bridges attached
-    meanwhile then attach to the native unit."""
-
-    def __init__(self, trace: Trace, threshold: int, max_code_mb: float | None = None,
-                 background: bool = False):
+    def __init__(self, trace: Trace, threshold: int, max_code_mb: float | None = None):
         from metajit.backend.pysource import compile_unit as python_unit
         super().__init__(trace)
         self.current = python_unit(trace)
@@ -703,20 +697,14 @@ class TieredUnit(CompiledUnit):
         self.iterations = 0      # on the Python backend, entries counted as one each
         self.native_reason: str | None = None
         self.on_backend_change = None
-        self.background = background
-        self._compiling = None       # the background compile's future
-        self._late: list = []        # (guard, bridge) attached while it compiles
 
     invalidated = passes_invalidation("current")
 
     def run(self, inputs: list) -> ExitResult:
         if self.backend_name == "python" and self.native_reason is None:
-            if self._compiling is not None:
-                if self._compiling.done():
-                    self._finish()
-            elif self.iterations >= self.threshold:
+            if self.iterations >= self.threshold:
                 self._promote()
-            if self.backend_name == "python":
+            else:
                 res = self.current.run(inputs)
                 self.iterations += res.iterations + 1
                 return res
@@ -724,41 +712,16 @@ class TieredUnit(CompiledUnit):
 
     def _promote(self) -> None:
         reason = _code_cap_reason(self.max_code_mb)
+        if reason is None:
+            try:
+                unit = native_unit(self.trace, self.bridges)
+            except Ineligible as exc:
+                reason = exc.reason
         if reason is not None:
-            self._stay(reason)
+            self.native_reason = reason
+            if self.on_backend_change is not None:
+                self.on_backend_change("python", "python", reason)
             return
-        if self.background:
-            llvm.get_trampoline()       # numba builds it once, in the main thread
-            self._late = []
-            self._compiling = _compile_worker().submit(native_unit, self.trace,
-                                                       dict(self.bridges))
-            return
-        try:
-            unit = native_unit(self.trace, self.bridges)
-        except Ineligible as exc:
-            self._stay(exc.reason)
-            return
-        self._switch(unit)
-
-    def _finish(self) -> None:
-        """The background compile ended: switch to its unit (or stay on Python)."""
-        future, self._compiling = self._compiling, None
-        try:
-            unit = future.result()
-        except Ineligible as exc:
-            self._stay(exc.reason)
-            return
-        for guard, bridge in self._late:
-            unit.attach_bridge(guard, bridge)
-        self._late = []
-        self._switch(unit)
-
-    def _stay(self, reason: str) -> None:
-        self.native_reason = reason
-        if self.on_backend_change is not None:
-            self.on_backend_change("python", "python", reason)
-
-    def _switch(self, unit: CompiledUnit) -> None:
         unit.invalidated = self.invalidated
         self.current = unit
         self.backend_name = "native"
@@ -769,8 +732,6 @@ class TieredUnit(CompiledUnit):
     def attach_bridge(self, guard: Op, bridge: Trace) -> None:
         self.bridges[id(guard)] = bridge
         self.current.attach_bridge(guard, bridge)
-        if self._compiling is not None:
-            self._late.append((guard, bridge))
 
     def bridge_runs_on(self, guard: Op) -> str:
         if self.backend_name == "native":
@@ -778,19 +739,6 @@ class TieredUnit(CompiledUnit):
         return "python"
 
 
-_worker = None
-
-
-def _compile_worker():
-    """The one thread background compiles run in, one after the other."""
-    global _worker
-    if _worker is None:
-        import concurrent.futures
-        _worker = concurrent.futures.ThreadPoolExecutor(1, "metajit-native")
-    return _worker
-
-
-def tiered_compile(threshold: int, max_code_mb: float | None = None,
-                   background: bool = False):
+def tiered_compile(threshold: int, max_code_mb: float | None = None):
     """The compile function of the ``auto`` backend."""
-    return lambda trace: TieredUnit(trace, threshold, max_code_mb, background)
+    return lambda trace: TieredUnit(trace, threshold, max_code_mb)

@@ -24,7 +24,6 @@ DEFAULTS: dict[str, Any] = {
     "enable_opts": "all",
     "inline": 1,
     "native_threshold": 100_000,  # --backend auto: iterations of a unit on Python before native code
-    "native_background": 0,    # --backend auto: 1 compiles native code in a thread meanwhile
     "max_code_mb": 256,        # native code past this stays on the Python backend
     "cache_dir": "",           # native object code cache: "" the user's cache directory, "off" none
 }

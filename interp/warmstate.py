@@ -445,8 +445,7 @@ class WarmState:
             result = get_backend(get_config().backend,
                                  native_threshold=self.params_get("native_threshold"),
                                  max_code_mb=self.params_get("max_code_mb"),
-                                 cache_dir=self.params_get("cache_dir"),
-                                 background=bool(self.params_get("native_background")))(trace)
+                                 cache_dir=self.params_get("cache_dir"))(trace)
             backend = result.backend_name
             reason = getattr(result, "native_reason", None)
             if hasattr(result, "on_backend_change"):

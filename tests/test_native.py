@@ -642,37 +642,6 @@ def test_tiered_unit_moves_to_native_code_with_its_bridges():
     assert g is not None
 
 
-def test_tiered_unit_compiles_in_the_background_and_takes_late_bridges():
-    """With ``background`` the unit keeps running on Python while a worker thread
-    compiles; a bridge attached meanwhile runs natively after the switch."""
-    import time
-    unit_ref = _loop_and_bridge()
-    ref = unit_ref[1]
-    b, g_loop = _loop_with_exit_guard()
-    changes = []
-    tiered = native.TieredUnit(b.trace(), threshold=0, background=True)
-    tiered.on_backend_change = lambda old, new, reason: changes.append((old, new, reason))
-    first = tiered.run([0])         # starts the compile, runs on Python
-    assert tiered._compiling is not None or tiered.backend_name == "native"
-    br = bridge_for(g_loop)
-    x = br.op("int_add", br.inputs[0], 5)
-    br.op("guard_true", br.op("int_lt", x, 100), live=[x])
-    br.jump(x, target=b.target)
-    tiered.attach_bridge(g_loop, br.trace())
-    outs = [first]
-    deadline = time.monotonic() + 60
-    while tiered.backend_name == "python" and time.monotonic() < deadline:
-        outs.append(tiered.run([0]))
-        time.sleep(0.01)
-    outs.append(tiered.run([0]))
-    assert changes == [("python", "native", None)], changes
-    assert tiered.current.bridge_runs_on(g_loop) == "native"
-    expected = ref.run([0])
-    assert first.guard is g_loop            # before the bridge: the loop's own exit
-    assert all((o.values, o.iterations) == (expected.values, expected.iterations)
-               for o in outs[1:])
-
-
 def test_tiered_unit_stays_on_python_when_native_code_cannot_run_it():
     b = TraceBuilder("r")
     b.op("getfield", b.inputs[0], descr=FieldDescr(Thing, "x"))
