@@ -45,6 +45,7 @@ FULL_AFTER = 50_000    # entries after which a unit compiled cheaply is compiled
 # native compiles and their seconds, recompiles for bridges, ticks, runs of bridges
 # on Python, promotions of tiered units, code size.
 COUNTERS: collections.Counter = collections.Counter()
+COMPILE_SECONDS: list[float] = []    # each native compile of a unit, in order
 # buffers the run glue describes (``backend.buffers``)
 NATIVE_STORAGES = frozenset(STORAGES)
 _ITEM_OPS = frozenset({"getarrayitem_i", "getarrayitem_f", "setarrayitem_i", "setarrayitem_f",
@@ -225,9 +226,11 @@ class NativeUnit(CompiledUnit):
         self._template = template.array
         self._const_buffers = [k for k, o in enumerate(constants.objects) if is_buffer(o)]
         self.compiles += 1
-        self.compile_seconds += time.perf_counter() - t0
+        seconds = time.perf_counter() - t0
+        self.compile_seconds += seconds
         COUNTERS["compiles"] += 1
-        COUNTERS["compile_seconds"] += time.perf_counter() - t0
+        COUNTERS["compile_seconds"] += seconds
+        COMPILE_SECONDS.append(seconds)
         self.llvm_seconds = seconds
 
     def _recompile(self, level: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
+import statistics
 import time
 from typing import Any
 
@@ -71,11 +72,19 @@ class Stats:
             f"  compiled entries    {self.compiled_entries:>10}   iterations in compiled code {self.compiled_iterations}",
             f"  time tracing        {self.time_tracing:>10.3f} s",
             f"  time optimising     {self.time_optimizing:>10.3f} s",
-            f"  time compiling      {self.time_compiling:>10.3f} s",
+            f"  time compiling      {self.time_compiling:>10.3f} s" + self._native_compiles(),
             f"  time in compiled    {self.time_in_compiled:>10.3f} s",
             f"  time in blackhole   {self.time_blackhole:>10.3f} s",
         ]
         return "\n".join(lines)
+
+    def _native_compiles(self) -> str:
+        """``(native: N units, median M ms, max X ms)`` when native code was compiled."""
+        native = self.native or native_counters()
+        if not native.get("compile_ms_median"):
+            return ""
+        return (f"   (native: {native.get('compiles', 0)} compiles, median "
+                f"{native['compile_ms_median']:.0f} ms, max {native['compile_ms_max']:.0f} ms)")
 
 
 def native_counters() -> dict[str, Any]:
@@ -87,6 +96,11 @@ def native_counters() -> dict[str, Any]:
         return {}
     out = {k: (round(v, 6) if isinstance(v, float) else v)
            for k, v in sorted(native.COUNTERS.items())}
+    times = sorted(native.COMPILE_SECONDS)
+    if times:
+        out["compile_ms_median"] = round(statistics.median(times) * 1e3, 3)
+        out["compile_ms_max"] = round(times[-1] * 1e3, 3)
+        out["unit_compile_ms"] = [round(t * 1e3, 3) for t in native.COMPILE_SECONDS]
     out["code_bytes"] = native.llvm.code_bytes()
     out.update((f"cache_{k}", v) for k, v in sorted(native.llvm.CACHE.items()))
     return out
@@ -106,6 +120,7 @@ def reset_stats() -> Stats:
     native = sys.modules.get("metajit.backend.native")
     if native is not None:
         native.COUNTERS.clear()
+        native.COMPILE_SECONDS.clear()
         native.llvm.CACHE.clear()
     return _stats
 

@@ -789,3 +789,17 @@ def test_a_second_process_compiles_nothing_and_corrupt_entries_recompile(tmp_pat
     assert third["native"]["cache_rejected"] == len(entries)
     assert "cache_hits" not in third["native"]
     assert third["native"]["cache_stores"] == len(entries)
+
+
+def test_stats_report_each_native_compile(jit):
+    """The stats give every native compile's time, with its median and maximum."""
+    from metajit.interp.stats import get_stats
+    source, data = PROGRAMS["nested"]
+    stats = jit(backend="native", threshold=3, bridge_threshold=2)
+    run_bf(source, data)
+    counters = get_stats().as_json()["native"]
+    times = counters["unit_compile_ms"]
+    assert len(times) == counters["compiles"] >= 1, counters
+    assert counters["compile_ms_max"] == max(times) > 0
+    assert min(times) <= counters["compile_ms_median"] <= max(times)
+    assert "native:" in stats.summary() and "compiles, median" in stats.summary()
