@@ -121,11 +121,13 @@ def trace_bridge(warm, loop, unit, guard, fail_values: list) -> Any:
                 setattr(obj_tv.value, descr.name, value_tv.value)
                 rec.record("setfield", [mi.as_ref(obj_tv), mi.as_ref(value_tv)], descr)
             else:
-                # a list's item; its index was checked where the store was made
+                # an array's item; its index and value were checked where the
+                # store was made
                 index_tv = _entry_tv(index, boxes, values, memo, mi)
                 obj_tv.value[index_tv.value] = value_tv.value
-                rec.record("setarrayitem_r", [mi.as_ref(obj_tv), mi.as_int(index_tv),
-                                              mi.as_ref(value_tv)], descr)
+                as_kind = {"i": mi.as_int, "f": mi.as_float, "r": mi.as_ref}[descr.kind]
+                rec.record(f"setarrayitem_{descr.kind}", [mi.as_ref(obj_tv), mi.as_int(index_tv),
+                                                          as_kind(value_tv)], descr)
         outcome = warm._run_until_closed(mi, rec, None, None, is_bridge=True)
         if outcome is not None:
             if getattr(mi, "aborted", False):

@@ -369,3 +369,28 @@ def test_the_loop_with_registers_in_a_list_computes_the_same():
         results.append((res.guard.snapshot.frames[0].pc, depth, regs[1] is not None,
                         getattr(frame, "a", None)))
     assert results[0] == results[1], results
+
+
+def test_a_cell_decremented_in_place_lives_in_a_register_with_its_bound():
+    # Brainfuck's [-]: the cell is carried across the label (its store waits in the
+    # guard's snapshot) and, being an int_and with 255 at the body's jump and a
+    # bytearray item at the preamble's, the label argument is known to lie in
+    # [0, 255]: the subtraction cannot overflow
+    trace = parse_trace("""\
+[p0, i1]
+label(p0, i1, descr=loop)
+i2 = getarrayitem_i(p0, i1, descr=bytes)
+i3 = int_sub_ovf(i2, 1)
+guard_no_overflow() [@code#0: p0, i1]
+i4 = int_and(i3, 255)
+setarrayitem_i(p0, i1, i4, descr=bytes)
+guard_true(i4) [@code#1: p0, i1]
+jump(p0, i1, descr=loop)
+""", FIELDS)
+    ctx = OptContext()
+    optimize(trace, "all", ctx)
+    body = ops_after_body_label(trace)
+    names = [op.split("(")[0].split(" = ")[-1] for op in body[1:]]
+    assert names == ["int_sub", "int_and", "guard_true", "jump"], body
+    assert ctx.rule_counts["intbounds.label_arg_bound"] >= 1, ctx.rule_counts
+    assert "store(p0, bytes[i1]=" in format_trace(trace).splitlines()[-2]

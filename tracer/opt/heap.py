@@ -55,11 +55,12 @@ the end of the trace or a label.  A guard on the way gets the pending stores in 
 snapshot (``heap_store_past_guard``): when it fails, resume does them before the
 interpreter goes on.  Stores to quasi-immutable fields and to ``__class__`` are
 never delayed (their effect is tested at once).  A store to a list's item waits
-the same way (``store(p0, list[i1]=p2)`` in a snapshot): a later store to the same
-item replaces it, and it is emitted before a load or a store of an item that may
-be the same (another list that may be this one, an index not provably different),
-before a call that may read or write items, and at the end; stores to buffers
-(bytearray, array, numpy) stay where they are, for native code to do.  Fields a
+the same way (``store(p0, list[i1]=p2)`` in a snapshot), and so does one to a
+buffer's (bytearray, array, numpy: the recorder guarded the value's range before
+the store, so writing it back later cannot fail): a later store to the same item
+replaces it, and it is emitted before a load or a store of an item that may be the
+same (another array of that storage that may be this one, an index not provably
+different), before a call that may read or write items, and at the end.  Fields a
 class lists in
 ``_virtualizable_`` are seen by residual code only on an object passed to it: a
 call that may read anything still leaves their stores pending and their cached
@@ -74,15 +75,15 @@ first point of the next iteration that could look, by a guard's snapshot when on
 fails, or never while the loop runs.  A frame's fields then live in registers.
 Each later round sees the label's pending store again; the stores a guard's
 snapshot got in an earlier round come after it (an earlier round saw the store
-ops this one no longer has), so the last one wins as before.  List items the label
-carries work the same way: an interpreter's registers in a list then live in
+ops this one no longer has), so the last one wins as before.  Array items the label
+carries work the same way: an interpreter's registers in a list, a tape cell, live in
 registers.  A constant that the preamble's jump stores into a field (a frame's
 ``pc``, say) is in memory when the body starts; when the body's jump would store
 the same constant and nothing in the body stored that field or may have written it
 (a call), the store is dropped (``heap_store_unchanged``).
 
-What it may not touch: buffer stores and every other op stay where they are, in
-order; only loads are dropped and field and list item stores moved later.
+What it may not touch: every other op stays where it is, in order; only loads are
+dropped and field and item stores moved later (stores to immutable arrays stay).
 """
 from __future__ import annotations
 
@@ -461,11 +462,11 @@ class HeapPass(ForwardPass):
                 elif name != "getfield":
                     key = (args[0], self.index_form(args[1]))
                     self.items.setdefault(descr, {})[key] = (value, "load")
-                    if _delayable_item(descr) and value.kind == "r":
+                    if _delayable_item(descr):
                         key = (args[0], descr, key[1])
                         self.carried[k] = key
-                        self.pending[key] = Op("setarrayitem_r", [args[0], args[1], value],
-                                               descr)
+                        self.pending[key] = Op(f"setarrayitem_{value.kind}",
+                                               [args[0], args[1], value], descr)
                 else:
                     self.fields.setdefault(descr, {})[args[0]] = (value, "load")
                     if _delayable(descr):
@@ -530,9 +531,10 @@ def _location(store: DelayedStore) -> tuple:
 
 
 def _delayable_item(descr: ArrayDescr) -> bool:
-    """Item stores that may wait: a list's (resume writes the very object back;
-    a buffer's stores stay where they are, for native code to do)."""
-    return descr.storage == "list" and not descr.immutable
+    """Item stores that may wait: those of a mutable array (a list, a buffer);
+    resume writes the value back as the store would (the recorder guarded a
+    buffer's value range before the store)."""
+    return not descr.immutable
 
 
 def _delayable(descr: FieldDescr) -> bool:

@@ -19,8 +19,12 @@ What it proves, and uses:
 What it may not touch: a guard that can fail stays, even when it always fails; a
 fact from a guard holds after the guard only, so no op before it changes (the walk
 is forward, and only a box defined after the guard may become a constant through
-it); ops that are not on ints; label arguments are unknown at every label (the
-values they receive from a jump were never seen); heap, calls and snapshots.
+it); ops that are not on ints; label arguments are unknown at a label (the values
+they receive from a jump were never seen), except at the peeled loop's body label,
+for an argument that the body's jump gives a value whose bound does not depend on
+anything (``int_and`` with a constant mask, a buffer's item, a comparison, a
+length): its bound is that one joined with the bound of what the preamble's jump
+gave (``intbounds.label_arg_bound``); heap, calls and snapshots.
 
 ``IntBound`` is a small value class other passes may use.
 """
@@ -250,6 +254,29 @@ BOOL = IntBound(0, 1)
 NONNEGATIVE = IntBound(0, INT64_MAX)
 
 
+def _bound_of_any_input(value: Value) -> IntBound | None:
+    """The bound ``value`` has whatever its op's arguments are (None when that
+    depends on them): a constant, ``int_and`` with a non-negative constant, a
+    buffer's item, a comparison or test, a length."""
+    value = resolve(value)
+    if isinstance(value, Const):
+        return IntBound.const(value.value)
+    op = value.op
+    if op is None:
+        return None
+    if op.name == "int_and":
+        masks = [int(a.value) for a in map(resolve, op.args)
+                 if isinstance(a, Const) and int(a.value) >= 0]
+        return IntBound(0, min(masks)) if masks else None
+    if op.name == "getarrayitem_i":
+        return ITEM_BOUNDS.get(op.descr.storage)
+    if op.name in BOOL_RESULTS:
+        return BOOL
+    if op.name in ("arraylen", "strlen"):
+        return NONNEGATIVE
+    return None
+
+
 # --- the classes of int results ------------------------------------------------------
 
 COMPARISONS = frozenset({"int_lt", "int_le", "int_eq", "int_ne", "int_gt", "int_ge",
@@ -453,7 +480,27 @@ class IntBoundsPass(ForwardPass):
     def optimize_label(self, op: Op) -> None:
         for box in op.args:
             self.bounds.pop(resolve(box), None)
+        end = self.trace.ops[-1]
+        if op is not self.trace.ops[0] and end.name == "jump" and end.descr is op.descr:
+            # the body's label: an argument the body's jump always gives a bounded
+            # value, whatever the iteration started with, has the hull of that bound
+            # and the bound of what the preamble's jump gave it
+            entry = self.emitted_jump_to(op.descr)
+            for k, arg in enumerate(op.args):
+                inner = _bound_of_any_input(end.args[k]) if arg.kind == "i" else None
+                if inner is not None and entry is not None:
+                    outer = self.bound(entry.args[k])
+                    self.bounds[resolve(arg)] = IntBound(min(inner.lower, outer.lower),
+                                                         max(inner.upper, outer.upper))
+                    self.ctx.count("intbounds.label_arg_bound")
         self.emit(op)
+
+    def emitted_jump_to(self, descr) -> Op | None:
+        """The jump already emitted to the label ``descr`` (the preamble's)."""
+        for emitted in reversed(self.out):
+            if emitted.name == "jump" and emitted.descr is descr:
+                return emitted
+        return None
 
     # -- guards --
     def optimize_guard_no_overflow(self, op: Op) -> None:

@@ -318,6 +318,7 @@ def export_loads(trace: Trace, carried=()) -> list[tuple[Box, Op]]:
             exported.append(op)
         load = _load_of_store(op)
         if (load is not None and all(fixed(a) for a in load.args)
+                and (load.name == "getfield" or lengths_fixed)
                 and not isinstance(resolve(op.args[-1]), Const)
                 and not any(_same_load(load, other) for other in exported)
                 and not any(_same_load(load, Op(name, args, descr))
@@ -350,15 +351,16 @@ def export_loads(trace: Trace, carried=()) -> list[tuple[Box, Op]]:
 
 
 def _load_of_store(op: Op) -> Op | None:
-    """For a store the heap pass keeps pending (a field's that may wait, a list
+    """For a store the heap pass keeps pending (a field's that may wait, an array
     item's), a load of the location it writes: exporting it carries the stored
     value across the label, and the store stays pending there."""
     if op.name == "setfield":
         if op.descr.quasi_immutable or op.descr.name == "__class__":
             return None
         return Op("getfield", [op.args[0]], op.descr, Box("r"))
-    if op.name == "setarrayitem_r" and op.descr.storage == "list" and not op.descr.immutable:
-        return Op("getarrayitem_r", list(op.args[:2]), op.descr, Box("r"))
+    if op.name.startswith("setarrayitem") and not op.descr.immutable:
+        kind = op.name[-1]
+        return Op(f"getarrayitem_{kind}", list(op.args[:2]), op.descr, Box(kind))
     return None
 
 
