@@ -175,19 +175,25 @@ def table(configs: list[Config], baseline: Config | None, timeout: float | None,
     ok = True
     rows = ["| configuration | median s | min s | max s | JIT-off / this | loops | bridges "
             "| ops traced | ops optimised | guard failures | iterations in compiled code "
-            "| output |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+            "| compiling s | native compiles (median / max ms) | output |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     base_median = statistics.median(baseline.times) if baseline and baseline.times else None
     for c in configs:
         median = statistics.median(c.times) if c.times else None
         if c.failure:
             ok = False
-            rows.append(f"| {c.name} | failed: {c.failure} | | | | | | | | | | |")
+            rows.append(f"| {c.name} | failed: {c.failure} | | | | | | | | | | | | |")
             continue
         s = c.stats or {}
+        native = s.get("native") or {}
+        compiles = (f"{native['compiles']} ({native['compile_ms_median']:.0f} / "
+                    f"{native['compile_ms_max']:.0f})" if "compile_ms_median" in native
+                    else "–")
+        compiling = fmt(s["time_compiling"]) if "time_compiling" in s else "–"
         counts = (f"{s.get('loops', '–')} | {s.get('bridges', '–')} "
                   f"| {s.get('traced_ops', '–')} | {s.get('optimized_ops', '–')} "
-                  f"| {s.get('guard_failures', '–')} | {s.get('compiled_iterations', '–')}")
+                  f"| {s.get('guard_failures', '–')} | {s.get('compiled_iterations', '–')} "
+                  f"| {compiling} | {compiles}")
         if median is None:
             if c.timed_out:
                 printed = ("" if c.partial_output is None
@@ -195,7 +201,7 @@ def table(configs: list[Config], baseline: Config | None, timeout: float | None,
                 rows.append(f"| {c.name} | > {timeout:g} (timeout) | | | | {counts} "
                             f"| stopped{printed} |")
             else:
-                rows.append(f"| {c.name} | – | | | | | | | | | | |")
+                rows.append(f"| {c.name} | – | | | | | | | | | | | | |")
             continue
         if c is baseline:
             ratio = "1.00"
