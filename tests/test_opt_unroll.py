@@ -394,3 +394,21 @@ jump(p0, i1, descr=loop)
     assert names == ["int_sub", "int_and", "guard_true", "jump"], body
     assert ctx.rule_counts["intbounds.label_arg_bound"] >= 1, ctx.rule_counts
     assert "store(p0, bytes[i1]=" in format_trace(trace).splitlines()[-2]
+
+
+def test_a_constant_store_stays_when_a_call_in_the_body_may_change_the_field():
+    # set_a may write Obj.a: memory no longer holds the constant the preamble
+    # stored, so the body stores it again before its jump
+    text = REGISTERS.replace(
+        "setfield(p1, ConstPtr(seven), descr=Obj.a)\n",
+        "call_n(ConstPtr(set_a_fn), p1, descr=set_a)\nguard_no_exception() [@code#2: p0, i1]\n"
+        "setfield(p1, ConstPtr(seven), descr=Obj.a)\n")
+    trace = parse_trace(text, {**FIELDS, "list": ArrayDescr("list", "r"), "seven": 7,
+                               "set_a_fn": lambda obj: None})
+    ctx = OptContext()
+    optimize(trace, "all", ctx)
+    body = ops_after_body_label(trace)
+    stores = [op for op in body if op.startswith("setfield(p1")]
+    calls = [n for n, op in enumerate(body) if op.startswith("call_n")]
+    assert len(stores) == 1 and body.index(stores[0]) > calls[0], body
+    assert not ctx.rule_counts["heap_store_unchanged"], ctx.rule_counts

@@ -300,6 +300,7 @@ class HeapPass(ForwardPass):
             self.pending[key] = op
         else:
             self.flush(op.descr.name)
+            self.forget_clean(op.descr.name, obj)
             self.emit(op)
         stored = self.stored(op.arg(1), op)
         if stored is not None:
