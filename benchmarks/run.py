@@ -79,8 +79,12 @@ def run_once(python: str, config: Config, program: str, guest_args: list[str],
         stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
         try:
             start = time.perf_counter()
+            # SIGINT stops a run at the timeout: the child takes it even when the
+            # runner was started in the background (where the shell ignores it)
             proc = subprocess.Popen(cmd, cwd=ROOT, stdin=stdin, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE)
+                                    stderr=subprocess.PIPE,
+                                    preexec_fn=lambda: signal.signal(signal.SIGINT,
+                                                                     signal.SIG_DFL))
             try:
                 stdout, stderr = proc.communicate(timeout=timeout)
                 elapsed = time.perf_counter() - start

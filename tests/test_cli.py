@@ -277,9 +277,12 @@ def interrupt_spinning_loop(tmp_path, options: list, seconds: float):
     import signal
     import time
     program = write(tmp_path, "forever.b", "+.,[]")
+    # the child takes SIGINT as a terminal would give it, even when the tests run in
+    # a background job (whose shell ignores SIGINT, and children inherit that)
     proc = subprocess.Popen([sys.executable, "-m", "metajit", "run", *options, program],
                             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stdout.read(1) == b"\x01"     # the guest is running
         proc.stdin.write(b"x")
