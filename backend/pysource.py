@@ -22,7 +22,8 @@ single function, a ``while True`` state machine:
 
 Values live in Python locals; arithmetic is written inline with Python's own
 operators, so results have Python's classes (``bool & bool`` is a bool).  Wrapping
-ops wrap to 64 bits only when the result leaves 64 bits (one chained comparison).
+ops wrap to 64 bits only when the result leaves 64 bits (one comparison), and not
+at all where the optimiser proved that it cannot (``Op.fits``).
 ``*_ovf`` ops compute Python's exact result; the ``guard_no_overflow`` after them is
 a range check of that result.  Object constants, classes and callables reach the
 function through its globals (the constant table), never through ``repr``.
@@ -458,7 +459,7 @@ class _Generator:
                     continue
                 res = self._name(op.result)
                 self._line(indent, f"{res} = {expr}")
-                if name in WRAPPING:
+                if name in WRAPPING and not op.fits:
                     self._line(indent, f"if {self._overflow_test(op)}: "
                                        f"{res} = (({res} + {-INT64_MIN}) & {_MASK}) - {-INT64_MIN}")
                 if op.spec.has(Flag.CAN_OVERFLOW):

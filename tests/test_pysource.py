@@ -1008,3 +1008,23 @@ def test_every_op_evaluates_like_the_reference():
             else:
                 ref = reference.evaluate(name, *inputs)
                 assert same_value(ref, expected), (name, inputs, ref, expected)
+
+
+def test_no_wrap_code_where_the_optimiser_proved_the_result_fits():
+    from metajit.tracer.opt.base import OptContext
+    from metajit.tracer.opt.intbounds import IntBoundsPass
+    from metajit.tracer.text import parse_trace
+    text = ("[i0]\n"
+            "label(i0, descr=start)\n"
+            "i1 = int_and(i0, 255)\n"
+            "i2 = int_sub(i1, 1)\n"        # in [-1, 254]: cannot wrap
+            "i3 = int_sub(i0, 1)\n"        # i0 - 1 may leave 64 bits
+            "finish(i2, i3, descr=done)\n")
+    trace = parse_trace(text)
+    IntBoundsPass().run(trace, OptContext())
+    unit = compile_unit(trace)
+    lines = [line.strip() for line in unit.source.splitlines()]
+    wrapped = [line for line in lines if line.startswith("if ") and "0xFFFFFFFFFFFFFFFF" in line]
+    assert len(wrapped) == 1 and wrapped[0].startswith("if i3 "), unit.source
+    assert unit.run([0]).values == [-1, -1]
+    assert unit.run([-(1 << 63)]).values == [-1, (1 << 63) - 1]

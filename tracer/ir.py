@@ -477,8 +477,10 @@ class Snapshot:
 # --- operations and traces ---------------------------------------------------------
 
 class Op:
-    """One trace operation.  ``result`` is its Box (None for void ops)."""
-    __slots__ = ("name", "args", "descr", "result", "snapshot", "fail_index")
+    """One trace operation.  ``result`` is its Box (None for void ops).  ``fits``
+    says that the optimiser proved the exact result of an int op lies in 64 bits
+    (a backend need not wrap it); it is no part of the op's meaning."""
+    __slots__ = ("name", "args", "descr", "result", "snapshot", "fits")
 
     def __init__(self, name: str, args: list[Value], descr: Descr | None = None,
                  result: Box | None = None, snapshot: Snapshot | None = None):
@@ -487,7 +489,7 @@ class Op:
         self.descr = descr
         self.result = result
         self.snapshot = snapshot
-        self.fail_index = -1   # a guard's number, given when the trace is compiled
+        self.fits = False
         if result is not None:
             result.op = self
 

@@ -436,6 +436,7 @@ class IntBoundsPass(ForwardPass):
         args = [self.bound(a) for a in op.args]
         exact = ARITHMETIC[op.name](*args)
         if not op.spec.has(Flag.CAN_OVERFLOW):
+            op.fits = op.fits or exact.fits_int64()
             self.produce(op, exact.wrapped())
             return
         guard = self.following.get(id(op))
@@ -449,6 +450,7 @@ class IntBoundsPass(ForwardPass):
         self.skip_overflow_guard = True
         self.ctx.count("intbounds.no_overflow")
         op.name = WRAPPING_FORM.get(op.name, op.name)
+        op.fits = True
         self.produce(op, exact)
 
     @staticmethod
