@@ -100,8 +100,8 @@ NATIVE_QUICK = ["fib", "closures", "meta_arith", "sieve", "collatz", "heapsort"]
 
 
 def check_native(jit, name, backend, expect_native=False, **params):
-    """Identical output with native code; with ``expect_native``, the stats show
-    that native code ran."""
+    """Identical output with the JIT on ``backend``, the stats showing that compiled
+    code ran; with ``expect_native``, that native code ran."""
     from metajit.backend.base import native_available
     if not native_available():
         pytest.skip("llvmlite and numba are not installed")
@@ -111,8 +111,9 @@ def check_native(jit, name, backend, expect_native=False, **params):
     stats = jit(backend=backend, native_threshold=0, **params)
     got = run(name)
     assert got == plain
+    summary = stats.summary()
+    assert stats.compiled_entries >= 1 and stats.compiled_iterations >= 1, summary
     if expect_native:
-        summary = stats.summary()
         assert stats.backend_counts["native"] >= 1, summary
         assert native.COUNTERS["entries"] >= 1, summary
 

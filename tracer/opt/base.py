@@ -22,6 +22,17 @@ def resolve(value: Value) -> Value:
     return value.find() if isinstance(value, Box) else value
 
 
+def store_may_wait(op: Op) -> bool:
+    """A ``setfield``/``setarrayitem_*`` the heap pass may delay: not one whose
+    effect the trace tests at once (a quasi-immutable field invalidates code,
+    ``__class__`` changes guard_class), nor one into an immutable array.  A
+    buffer's item may wait: the recorder guarded the value's range before the
+    store, so writing it back later cannot fail."""
+    if op.name == "setfield":
+        return not op.descr.quasi_immutable and op.descr.name != "__class__"
+    return op.name.startswith("setarrayitem") and not op.descr.immutable
+
+
 class OptContext:
     """What the pipeline hands every pass: the rule counters (shown by ``--stats``),
     and a dump callback (``--dump`` writes the trace after each pass)."""

@@ -60,8 +60,8 @@ buffer's (bytearray, array, numpy: the recorder guarded the value's range before
 the store, so writing it back later cannot fail): a later store to the same item
 replaces it, and it is emitted before a load or a store of an item that may be the
 same (another array of that storage that may be this one, an index not provably
-different), before a call that may read or write items, and at the end.  Fields a
-class lists in
+different), before a call that may read or write items, and at the end
+(``store_may_wait`` in base.py says which stores wait).  Fields a class lists in
 ``_virtualizable_`` are seen by residual code only on an object passed to it: a
 call that may read anything still leaves their stores pending and their cached
 values known on every other object.
@@ -89,7 +89,7 @@ from __future__ import annotations
 
 from metajit.tracer.ir import (ArrayDescr, Box, CallDescr, Const, DelayedStore, FieldDescr,
                                Flag, Op, Value)
-from metajit.tracer.opt.base import BOX_OPS, ForwardPass, resolve
+from metajit.tracer.opt.base import BOX_OPS, ForwardPass, resolve, store_may_wait
 from metajit.tracer.opt.unroll import CARRIED_FIELDS
 
 ITEMS = "[]"        # the name a CallDescr's reads/writes gives to array items and lengths
@@ -122,7 +122,7 @@ class HeapPass(ForwardPass):
         self.position = 0
         self.offsets: dict[Box, tuple] = {}    # box -> (base box, constant offset)
         # stores not emitted yet, in program order: (object, FieldDescr) or
-        # (list, ArrayDescr, index key) -> the setfield / setarrayitem_r op
+        # (array, ArrayDescr, index form) -> the setfield / setarrayitem_* op
         self.pending: dict[tuple, Op] = {}
         self.carried_at: Op | None = None          # the body's label, when it carries fields
         self.carried: dict[int, tuple] = {}        # label arg index -> its pending key
@@ -156,7 +156,7 @@ class HeapPass(ForwardPass):
         return obj not in passed
 
     def flush(self, name: str | None, passed: frozenset | None = None) -> None:
-        """Emit the delayed stores of the fields called ``name`` (of list items for
+        """Emit the delayed stores of the fields called ``name`` (of array items for
         ``ITEMS``, all for None), in program order; with ``passed`` (what a
         residual call is given), those of virtualizable fields only on the objects
         passed."""
@@ -293,7 +293,7 @@ class HeapPass(ForwardPass):
             if descr.name == op.descr.name:
                 for other in [o for o in cache if not self.distinct(o, obj)]:
                     del cache[other]
-        if _delayable(op.descr):
+        if store_may_wait(op):
             key = (obj, op.descr)
             if self.pending.pop(key, None) is not None:
                 self.ctx.count("heap_store_coalesced")
@@ -330,7 +330,7 @@ class HeapPass(ForwardPass):
                 for key in [k for k in cache if not self.distinct(k[0], array)
                             and not _indices_differ(k[1], form)]:
                     del cache[key]
-        if _delayable_item(op.descr):
+        if store_may_wait(op):
             # emitted later, before anything that could see it; a pending store
             # to a location that may be this one goes first
             key = (array, op.descr, form)
@@ -463,17 +463,19 @@ class HeapPass(ForwardPass):
                 elif name != "getfield":
                     key = (args[0], self.index_form(args[1]))
                     self.items.setdefault(descr, {})[key] = (value, "load")
-                    if _delayable_item(descr):
+                    store = Op(f"setarrayitem_{value.kind}", [args[0], args[1], value],
+                               descr)
+                    if store_may_wait(store):
                         key = (args[0], descr, key[1])
                         self.carried[k] = key
-                        self.pending[key] = Op(f"setarrayitem_{value.kind}",
-                                               [args[0], args[1], value], descr)
+                        self.pending[key] = store
                 else:
                     self.fields.setdefault(descr, {})[args[0]] = (value, "load")
-                    if _delayable(descr):
+                    store = Op("setfield", [args[0], value], descr)
+                    if store_may_wait(store):
                         key = (args[0], descr)
                         self.carried[k] = key
-                        self.pending[key] = Op("setfield", [args[0], value], descr)
+                        self.pending[key] = store
 
     def _lengths_survive(self, label: Op) -> bool:
         """A label is also entered from the end of what follows it (the loop body).
@@ -529,19 +531,6 @@ def _location(store: DelayedStore) -> tuple:
     if index is not None:
         index = ("c", int(index.value)) if isinstance(index, Const) else ("b", id(index))
     return (id(store.obj), id(store.descr), index)
-
-
-def _delayable_item(descr: ArrayDescr) -> bool:
-    """Item stores that may wait: those of a mutable array (a list, a buffer);
-    resume writes the value back as the store would (the recorder guarded a
-    buffer's value range before the store)."""
-    return not descr.immutable
-
-
-def _delayable(descr: FieldDescr) -> bool:
-    """Stores that may wait: not those whose effect the trace itself tests at once
-    (a quasi-immutable field invalidates code; ``__class__`` changes guard_class)."""
-    return not descr.quasi_immutable and descr.name != "__class__"
 
 
 def register() -> None:

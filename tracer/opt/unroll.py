@@ -23,7 +23,7 @@ that does not move (its object and index are defined before the body) and that
 nothing in the body writes before it becomes a label argument, whose value the
 preamble's jump and the body's jump pass (each reads the location just before
 jumping; the heap cache then forwards the value it stored or loaded).  The
-location of a store the heap pass delays (a field's, a list item's) with a fixed
+location of a store the heap pass delays (a field's, an array item's) with a fixed
 object and index is carried the same way, even when the body never reads it: the
 store then waits across the label instead of being done at every jump.  What this
 does not do yet: virtuals across the label, and a short preamble for jumping
@@ -34,7 +34,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from metajit.tracer.ir import Box, CallDescr, Const, Flag, Op, TargetDescr, Trace, Value
-from metajit.tracer.opt.base import boxing_op, resolve
+from metajit.tracer.opt.base import boxing_op, resolve, store_may_wait
 
 
 def is_peelable(trace: Trace) -> bool:
@@ -351,17 +351,15 @@ def export_loads(trace: Trace, carried=()) -> list[tuple[Box, Op]]:
 
 
 def _load_of_store(op: Op) -> Op | None:
-    """For a store the heap pass keeps pending (a field's that may wait, an array
-    item's), a load of the location it writes: exporting it carries the stored
-    value across the label, and the store stays pending there."""
+    """For a store the heap pass keeps pending (``store_may_wait``), a load of the
+    location it writes: exporting it carries the stored value across the label,
+    and the store stays pending there."""
+    if not store_may_wait(op):
+        return None
     if op.name == "setfield":
-        if op.descr.quasi_immutable or op.descr.name == "__class__":
-            return None
         return Op("getfield", [op.args[0]], op.descr, Box("r"))
-    if op.name.startswith("setarrayitem") and not op.descr.immutable:
-        kind = op.name[-1]
-        return Op(f"getarrayitem_{kind}", list(op.args[:2]), op.descr, Box(kind))
-    return None
+    kind = op.name[-1]
+    return Op(f"getarrayitem_{kind}", list(op.args[:2]), op.descr, Box(kind))
 
 
 def _same_load(a: Op, b: Op) -> bool:
