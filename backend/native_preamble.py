@@ -12,7 +12,8 @@ When the preamble holds ops native code cannot run but the body does not,
 - the preamble, ``label(I, T0); preamble ops; jump(J + V, T1)``, for the
   Python-source backend: T1 is no label of its unit, so its jump is an exit that
   hands over the body label's values and ``V``, every preamble value the body uses
-  (in its ops, its guards' snapshots, the stores delayed to its exits);
+  (in its ops, its guards' snapshots, the stores delayed to its exits), which
+  ``close_body_label`` made arguments of the body's label;
 - the body, ``label(B + V, T1); body ops; jump(K + V, T1)``, entered with those
   values (fresh input boxes: the label names the preamble's boxes), for native code.
 
@@ -24,7 +25,8 @@ from __future__ import annotations
 
 from metajit.backend.base import CompiledUnit, ExitResult, passes_invalidation
 from metajit.backend.native import COUNTERS, NativeUnit
-from metajit.tracer.ir import Box, Op, Trace, failargs
+from metajit.tracer.ir import Box, Op, Trace
+from metajit.tracer.opt.body_entry import close_body_label
 
 
 def split_peeled(trace: Trace) -> tuple[Trace, Trace] | None:
@@ -40,28 +42,9 @@ def split_peeled(trace: Trace) -> tuple[Trace, Trace] | None:
     if entry.name != "jump" or entry.descr is not target or end.name != "jump" \
             or end.descr is not target or k + 1 >= len(ops):
         return None
-    defined = {id(_resolve(a)) for a in label.args}
-    invariants: list[Box] = []
-
-    def use(value) -> None:
-        value = _resolve(value)
-        if isinstance(value, Box) and id(value) not in defined:
-            defined.add(id(value))
-            invariants.append(value)
-
-    for op in ops[k + 1:]:
-        for a in op.args:
-            use(a)
-        if op.is_guard():
-            for b in failargs(op):
-                use(b)
-        if op.result is not None:
-            defined.add(id(_resolve(op.result)))
-    preamble = Trace(trace.inputargs, ops[:k - 1] + [Op("jump", entry.args + invariants, target)],
-                     f"{trace.name}.preamble")
-    names = list(label.args) + invariants
-    body = Trace([_input_for(b) for b in names], [Op("label", names, target)] + ops[k + 1:-1]
-                 + [Op("jump", end.args + invariants, target)], f"{trace.name}.body")
+    close_body_label(trace)       # the body's label takes all it uses of the preamble
+    preamble = Trace(trace.inputargs, ops[:k], f"{trace.name}.preamble")
+    body = Trace([_input_for(b) for b in label.args], ops[k:], f"{trace.name}.body")
     for part in (preamble, body):
         part.names, part.objects = trace.names, trace.objects
     return preamble, body
@@ -120,6 +103,10 @@ class PythonPreambleUnit(CompiledUnit):
                 return res
             res = self.body.run(res.values)
             iterations += res.iterations + 1
+            while res.target is self.body_target:
+                # a bridge that the body ran on Python entered the body again
+                res = self.body.run(res.values)
+                iterations += res.iterations + 1
             if res.target is not self.start:
                 res.iterations = iterations
                 return res

@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "check_hints": 0,          # 1: verify elidable, immutable fields, greens
     "enable_opts": "all",
     "inline": 1,
+    "bridge_preamble_limit": 400,  # a bridge copies a preamble of at most this many ops to enter its loop's body
     "native_threshold": 100_000,  # --backend auto: iterations of a unit on Python before native code
     "max_code_mb": 256,        # native code past this stays on the Python backend
     "cache_dir": "",           # native object code cache: "" the user's cache directory, "off" none

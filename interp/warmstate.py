@@ -99,6 +99,9 @@ class CompiledLoop:
         self.guard_counts: dict[int, int] = {}
         self.failargs: dict[int, list] = {}      # id(guard) -> its failargs, once
         self.bridge_aborts: dict[int, int] = {}
+        # guards of bridges' copies of the preamble: a bridge from one of them
+        # jumps to the loop's start (see interp/bridges.py, body_entry)
+        self.copied_guards: set[int] = set()
 
     def convert_inputs(self, reds: tuple) -> list | None:
         for value, cls in zip(reds, self.input_classes):
@@ -421,7 +424,7 @@ class WarmState:
 
     # --- compiling -------------------------------------------------------------
     def _compile(self, rec: Recorder, target: TargetDescr | None, label: bool,
-                 guard=None, unit=None):
+                 guard=None, unit=None, enter_body=None):
         from metajit.backend.base import get_backend
         from metajit.interp.optimize import optimize_trace
         stats = get_stats()
@@ -431,7 +434,7 @@ class WarmState:
         stats.traced_ops += len(trace.ops)
         self._dump(trace, "recorded")
         t0 = time.perf_counter()
-        trace = optimize_trace(trace, self)
+        trace = optimize_trace(trace, self, enter_body)
         t1 = time.perf_counter()
         stats.time_optimizing += t1 - t0
         stats.optimized_ops += len(trace.ops)
@@ -519,6 +522,9 @@ class WarmState:
             target = res.target
             if isinstance(target, TargetDescr):
                 current = target.owner
+                if target is not current.target:
+                    raise RuntimeError(f"compiled code left for {target.name}, the body of a "
+                                       f"loop, which only its own unit can enter")
                 unit = current.unit
                 inputs = res.values
                 stats.compiled_iterations += 1

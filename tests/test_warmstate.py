@@ -166,7 +166,10 @@ def test_frequent_guard_failure_gets_a_bridge(jit, backend):
     # preamble), plus the loop's exit at the end
     assert stats.guard_failures <= 2 * 5 + 1, stats.summary()
     assert stats.compiled_entries <= 2 * 5 + 1
-    assert stats.compiled_iterations > 980, stats.summary()
+    # iterations count jumps: the bridge runs once every 10 iterations and enters
+    # the body through its copy of the preamble, one jump for two iterations
+    assert stats.rule_counts["body_entry.bridge_enters_body"] == 1, stats.summary()
+    assert stats.compiled_iterations > 980 - 1000 // 10, stats.summary()
 
 
 def test_no_bridge_below_bridge_threshold(jit):

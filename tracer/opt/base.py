@@ -44,8 +44,8 @@ class OptContext:
         # what the loop driver (unroll.py) tells the passes about the current round
         self.loop_state: dict[str, Any] = {}
 
-    def count(self, rule: str) -> None:
-        self.rule_counts[rule] += 1
+    def count(self, rule: str, times: int = 1) -> None:
+        self.rule_counts[rule] += times
 
 
 class Pass:

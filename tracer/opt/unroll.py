@@ -13,8 +13,8 @@ change (their classes, bounds, pure computations on them): invariant work stays 
 the preamble.  Facts about mutable memory do not cross a label (the body is also
 entered from its own end): passes that cache the heap forget it at every label.
 
-Bridges and other loops keep jumping to ``T0`` (through the preamble), which is
-always correct.
+Other loops jump to ``T0`` (through the preamble), which is always correct; a
+bridge back to its own loop may enter the body at ``T1`` (``body_entry.py``).
 
 Two steps follow the body's optimisation.  ``drop_invariant_label_args`` removes
 the label arguments the body passes back unchanged.  ``export_loads`` carries what
@@ -26,8 +26,8 @@ jumping; the heap cache then forwards the value it stored or loaded).  The
 location of a store the heap pass delays (a field's, an array item's) with a fixed
 object and index is carried the same way, even when the body never reads it: the
 store then waits across the label instead of being done at every jump.  What this
-does not do yet: virtuals across the label, and a short preamble for jumping
-straight into the body.
+does not do yet: virtual lists across the label, and entering the body from other
+loops (a jump from another unit enters a unit at its first label).
 """
 from __future__ import annotations
 
