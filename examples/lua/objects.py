@@ -99,12 +99,13 @@ class Proto:
 
 
 class LuaFunction:
-    """A Lua closure."""
+    """A Lua closure.  ``upvals`` is a tuple: the JIT knows that nothing writes
+    its items (reading one needs no stores to lists done first)."""
     proto: Proto
-    upvals: list
+    upvals: tuple
     _immutable_fields_ = ["proto", "upvals[*]"]
 
-    def __init__(self, proto: Proto, upvals: list):
+    def __init__(self, proto: Proto, upvals: tuple):
         self.proto = proto
         self.upvals = upvals
 
