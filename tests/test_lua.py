@@ -95,7 +95,8 @@ def test_metajit_run_finds_lua_by_extension(tmp_path):
 
 # programs whose hot loops native code runs: name -> JIT parameters (their traces
 # depend on the threshold)
-NATIVE_LOOPS = {"mandelbrot": {}, "loops": {"threshold": 7}, "bitwise": {"threshold": 7}}
+NATIVE_LOOPS = {"mandelbrot": {}, "loops": {"threshold": 7}, "bitwise": {"threshold": 7},
+                "sieve": {}}
 NATIVE_QUICK = ["fib", "closures", "meta_arith", "sieve", "collatz", "heapsort"]
 
 

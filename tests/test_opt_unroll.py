@@ -403,12 +403,51 @@ def test_a_constant_store_stays_when_a_call_in_the_body_may_change_the_field():
         "setfield(p1, ConstPtr(seven), descr=Obj.a)\n",
         "call_n(ConstPtr(set_a_fn), p1, descr=set_a)\nguard_no_exception() [@code#2: p0, i1]\n"
         "setfield(p1, ConstPtr(seven), descr=Obj.a)\n")
+    assert_stored_again_after_the_call(text, "setfield(p1")
+
+
+def assert_stored_again_after_the_call(text: str, store: str) -> None:
+    """The body of the loop ``text`` does the store that starts with ``store``
+    once, after its call."""
     trace = parse_trace(text, {**FIELDS, "list": ArrayDescr("list", "r"), "seven": 7,
                                "set_a_fn": lambda obj: None})
     ctx = OptContext()
     optimize(trace, "all", ctx)
     body = ops_after_body_label(trace)
-    stores = [op for op in body if op.startswith("setfield(p1")]
+    stores = [op for op in body if op.startswith(store)]
     calls = [n for n, op in enumerate(body) if op.startswith("call_n")]
     assert len(stores) == 1 and body.index(stores[0]) > calls[0], body
     assert not ctx.rule_counts["heap_store_unchanged"], ctx.rule_counts
+
+
+# a register that every iteration sets to the same constant (an interpreter's
+# LOADBOOL, or a table read that the trace knows gives True)
+CONSTANT_REGISTER = """\
+[p0, i1]
+label(p0, i1, descr=loop)
+p2 = getarrayitem_r(p0, 0, descr=list)
+guard_nonnull(p2) [@code#0: p0, i1]
+setarrayitem_r(p0, 1, ConstPtr(seven), descr=list)
+i4 = int_sub(i1, 1)
+guard_true(i4) [@code#1: p0, i4]
+jump(p0, i4, descr=loop)
+"""
+
+
+def test_a_constant_item_store_leaves_the_body():
+    # the preamble's jump stored the constant; the body stores the same and
+    # nothing in between writes that item: memory holds it already
+    trace = parse_trace(CONSTANT_REGISTER, {"list": ArrayDescr("list", "r"), "seven": 7})
+    ctx = OptContext()
+    optimize(trace, "all", ctx)
+    body = ops_after_body_label(trace)
+    assert not any(op.startswith("setarrayitem") for op in body), body
+    assert ctx.rule_counts["heap_store_unchanged"] >= 1, ctx.rule_counts
+
+
+def test_a_constant_item_store_stays_when_a_call_in_the_body_may_write_items():
+    text = CONSTANT_REGISTER.replace(
+        "setarrayitem_r(p0, 1,",
+        "call_n(ConstPtr(grow_fn), p0, descr=grow)\nguard_no_exception() [@code#2: p0, i1]\n"
+        "setarrayitem_r(p0, 1,")
+    assert_stored_again_after_the_call(text, "setarrayitem_r(p0, 1")

@@ -219,7 +219,7 @@ class LuaState:
         """Compile a chunk; raises LuaSyntaxError."""
         proto = compile_chunk(source, chunkname)
         env_cell = Cell(self.globals if env is None else env)
-        return LuaFunction(proto, [env_cell for _ in proto.upval_names])
+        return LuaFunction(proto, tuple(env_cell for _ in proto.upval_names))
 
 
 def error_report(state: LuaState, exc: LuaError) -> str:

@@ -68,7 +68,7 @@ def t_remove(state, args):
     if pos != size and not 1 <= pos <= size + 1:
         raise LuaArgError(1, "position out of bounds")     # sic: lua5.4.4 says #1
     if t.metatable is None and size == len(t.arr) and 1 <= pos <= size:
-        v = t.arr[pos - 1]
+        v = t.get_int(pos)
         if pos == size:
             t.set_int(pos, None)
         else:

@@ -7,17 +7,23 @@ classes below: ``LuaTable``, ``LuaFunction`` (a closure over a ``Proto``) and
 ``int`` in Python, the VM tests ``type(v) is int``, never ``isinstance``.
 
 A table keeps an array part (keys 1..n) in typed storage while its values allow:
-``array('q')`` for integers, ``array('d')`` for floats, a list otherwise, and a hash
-part whose slots stay in insertion order, so that ``next`` walks it with an index
+``array('q')`` for integers, ``array('d')`` for floats, a ``bytearray`` of 0s and 1s
+for booleans, a list otherwise, and a hash part whose slots stay in insertion order, so that ``next`` walks it with an index
 and assigning nil during a traversal is safe, as Lua allows.
 """
 from __future__ import annotations
 
 from array import array
 
-ARRAY_GENERIC = 0
-ARRAY_INT = 1
-ARRAY_FLOAT = 2
+from metajit import dont_look_inside
+
+class ArrayKind:
+    """What a table's array part is stored in (a class, not module globals: the
+    JIT reads a class's attributes as constants, a module's ints at run time)."""
+    GENERIC = 0         # a list
+    INT = 1             # array('q')
+    FLOAT = 2           # array('d')
+    BOOL = 3            # a bytearray: 1 is true, 0 false
 
 
 class BoolKey:
@@ -93,12 +99,13 @@ class Proto:
 
 
 class LuaFunction:
-    """A Lua closure."""
+    """A Lua closure.  ``upvals`` is a tuple: the JIT knows that nothing writes
+    its items (reading one needs no stores to lists done first)."""
     proto: Proto
-    upvals: list
+    upvals: tuple
     _immutable_fields_ = ["proto", "upvals[*]"]
 
-    def __init__(self, proto: Proto, upvals: list):
+    def __init__(self, proto: Proto, upvals: tuple):
         self.proto = proto
         self.upvals = upvals
 
@@ -143,7 +150,7 @@ def denormalize_key(key):
 class LuaTable:
     """A Lua table: ``arr`` holds keys 1..len(arr) (nil holes only in a generic
     list, never at its end), the hash part the other keys."""
-    arr: object             # list, array('q') or array('d'), as ``kind`` says
+    arr: object             # list, array('q'), array('d') or bytearray, as ``kind`` says
     kind: int
     hmap: object
     hkeys: object
@@ -154,7 +161,7 @@ class LuaTable:
 
     def __init__(self):
         self.arr = []
-        self.kind = ARRAY_GENERIC
+        self.kind = ArrayKind.GENERIC
         self.hmap = None          # key -> slot in hkeys/hvals
         self.hkeys = None
         self.hvals = None
@@ -164,26 +171,37 @@ class LuaTable:
 
     # -- the array part ---------------------------------------------------------------
     def _generalize(self) -> None:
-        if self.kind != ARRAY_GENERIC:
+        if self.kind == ArrayKind.BOOL:
+            self.arr = [b != 0 for b in self.arr]
+            self.kind = ArrayKind.GENERIC
+        elif self.kind != ArrayKind.GENERIC:
             self.arr = list(self.arr)
-            self.kind = ARRAY_GENERIC
+            self.kind = ArrayKind.GENERIC
 
-    def _append(self, value) -> None:
-        arr = self.arr
+    def _holds(self, value) -> bool:
+        """Whether the array part's storage takes ``value`` (not nil) as it is."""
         kind = self.kind
         t = type(value)
-        if not arr:
+        return kind == ArrayKind.GENERIC or (kind == ArrayKind.INT and t is int) or \
+            (kind == ArrayKind.FLOAT and t is float) or (kind == ArrayKind.BOOL and t is bool)
+
+    def _append(self, value) -> None:
+        if not self.arr:
+            t = type(value)
             if t is int:
                 self.arr = array("q", [value])
-                self.kind = ARRAY_INT
+                self.kind = ArrayKind.INT
             elif t is float:
                 self.arr = array("d", [value])
-                self.kind = ARRAY_FLOAT
+                self.kind = ArrayKind.FLOAT
+            elif t is bool:
+                self.arr = bytearray([value])
+                self.kind = ArrayKind.BOOL
             else:
                 self.arr = [value]
-                self.kind = ARRAY_GENERIC
+                self.kind = ArrayKind.GENERIC
             return
-        if (kind == ARRAY_INT and t is not int) or (kind == ARRAY_FLOAT and t is not float):
+        if not self._holds(value):
             self._generalize()
         self.arr.append(value)
 
@@ -205,6 +223,11 @@ class LuaTable:
     def get_int(self, key: int):
         arr = self.arr
         if 0 < key <= len(arr):
+            if self.kind == ArrayKind.BOOL:
+                # a branch, so that the trace knows which of the two objects it is
+                if arr[key - 1]:
+                    return True
+                return False
             return arr[key - 1]
         if self.hmap is None:
             return None
@@ -214,6 +237,16 @@ class LuaTable:
         return self.hvals[slot]
 
     def set_int(self, key: int, value) -> None:
+        """The common case, a value of the storage's kind into the array part, is a
+        store (traced as one); everything else goes to ``_set_int_general``."""
+        arr = self.arr
+        if 0 < key <= len(arr) and value is not None and self._holds(value):
+            arr[key - 1] = value
+            return
+        self._set_int_general(key, value)
+
+    @dont_look_inside
+    def _set_int_general(self, key: int, value) -> None:
         arr = self.arr
         n = len(arr)
         if 0 < key <= n:
@@ -222,17 +255,14 @@ class LuaTable:
                     if n > self.arr_max:
                         self.arr_max = n
                     arr.pop()
-                    if self.kind == ARRAY_GENERIC:
+                    if self.kind == ArrayKind.GENERIC:
                         while arr and arr[-1] is None:
                             arr.pop()
                     return
                 self._generalize()
                 self.arr[key - 1] = None
                 return
-            kind = self.kind
-            t = type(value)
-            if (kind == ARRAY_INT and t is not int) or (kind == ARRAY_FLOAT and t is not float):
-                self._generalize()
+            self._generalize()
             self.arr[key - 1] = value
             return
         if key == n + 1 and value is not None:
@@ -360,7 +390,7 @@ class LuaTable:
         while i < n:
             v = arr[i]
             if v is not None:
-                return (i + 1, v)
+                return (i + 1, v != 0 if self.kind == ArrayKind.BOOL else v)
             i += 1
         return self._next_hash(0)
 
@@ -379,10 +409,7 @@ class LuaTable:
         """table.insert(t, pos, v) on the array part, shifting up (raw)."""
         n = self.length()
         if n == len(self.arr) and 1 <= pos <= n + 1 and value is not None:
-            kind = self.kind
-            t = type(value)
-            if (kind == ARRAY_INT and t is not int) or (kind == ARRAY_FLOAT and t is not float) \
-                    or not self.arr:
+            if not self._holds(value) or not self.arr:
                 if not self.arr:
                     self._append(value)
                     if self.hmap:

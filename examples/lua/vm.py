@@ -15,7 +15,7 @@ back edges (JMP backwards, FORLOOP, TFORLOOP).
 """
 from __future__ import annotations
 
-from metajit import JitDriver, dont_look_inside, intmask
+from metajit import JitDriver, dont_look_inside, intmask, promote, unroll_safe
 
 from metajit.examples.lua.lerrors import LuaLibError
 from metajit.examples.lua.objects import (Builtin, Cell, LuaArgError, LuaError, LuaFunction,
@@ -81,10 +81,13 @@ def grow_stack(state, needed: int) -> None:
     stack.extend([None] * (size - len(stack)))
 
 
+@unroll_safe
 def push_frame(state, caller, fn: LuaFunction, base: int, nargs: int, nresults: int,
                is_entry: bool) -> Frame:
-    """The frame for a call of ``fn`` whose arguments are in the stack at ``base``."""
-    proto = fn.proto
+    """The frame for a call of ``fn`` whose arguments are in the stack at ``base``.
+    Traced (the callee is a constant, so the loop clearing the missing parameters
+    unrolls): the frame can stay virtual."""
+    proto = promote(fn.proto)
     if base + proto.maxstack > len(state.stack):
         grow_stack(state, base + proto.maxstack)
     stack = state.stack
@@ -281,7 +284,7 @@ def make_closure(stack: list, base: int, frame: Frame, proto) -> LuaFunction:
             upvals.append(stack[base + proto.upval_index[i]])
         else:
             upvals.append(parent[proto.upval_index[i]])
-    return LuaFunction(proto, upvals)
+    return LuaFunction(proto, tuple(upvals))
 
 
 @dont_look_inside
@@ -444,7 +447,7 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                     stack = state.stack
                 if type(fn) is LuaFunction:
                     frame = push_frame(state, frame, fn, base + a + 1, nargs, c - 1, False)
-                    proto = fn.proto
+                    proto = promote(fn.proto)
                     pc = 0
                 else:
                     results = call_builtin(state, fn, stack, base + a + 1, nargs)
@@ -457,8 +460,9 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                 if frame.is_entry:
                     return stack[base + a:base + a + n]
                 frame = return_to_caller(state, frame, base + a, n)
-                proto = frame.closure.proto
-                pc = frame.pc + 4
+                # promoted: a trace reads the caller's next instructions as constants
+                proto = promote(frame.closure.proto)
+                pc = promote(frame.pc) + 4
             elif op == Op.FORLOOP:
                 step = stack[base + a + 2]
                 if type(step) is int:
@@ -627,7 +631,7 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                     frame = push_frame(state, frame.caller, fn, base, nargs, frame.nresults,
                                        frame.is_entry)
                     frame.is_tail = True
-                    proto = fn.proto
+                    proto = promote(fn.proto)
                     pc = 0
                 else:
                     results = call_builtin(state, fn, stack, base + a + 1, nargs)
@@ -637,8 +641,8 @@ def execute(pc: int, proto, frame: Frame, state) -> list:
                     store_results(state, frame, results, base + a, -1)
                     stack = state.stack
                     frame = return_to_caller(state, frame, base + a, n)
-                    proto = frame.closure.proto
-                    pc = frame.pc + 4
+                    proto = promote(frame.closure.proto)
+                    pc = promote(frame.pc) + 4
             elif op == Op.TBC:
                 mark_tbc(state, frame, a)
             elif op == Op.CLOSE:

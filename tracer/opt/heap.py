@@ -77,10 +77,11 @@ Each later round sees the label's pending store again; the stores a guard's
 snapshot got in an earlier round come after it (an earlier round saw the store
 ops this one no longer has), so the last one wins as before.  Array items the label
 carries work the same way: an interpreter's registers in a list, a tape cell, live in
-registers.  A constant that the preamble's jump stores into a field (a frame's
-``pc``, say) is in memory when the body starts; when the body's jump would store
-the same constant and nothing in the body stored that field or may have written it
-(a call), the store is dropped (``heap_store_unchanged``).
+registers.  A constant that the preamble's jump stores into a field or an item (a
+frame's ``pc``, a register set to ``True``) is in memory when the body starts; when
+the body's jump would store the same constant and nothing in the body stored that
+location (or one that may be it) or may have written it (a call), the store is
+dropped (``heap_store_unchanged``).
 
 What it may not touch: every other op stays where it is, in order; only loads are
 dropped and field and item stores moved later (stores to immutable arrays stay).
@@ -180,15 +181,17 @@ class HeapPass(ForwardPass):
     def emit_pending(self, key: tuple) -> None:
         op = self.pending.pop(key)
         op.args = [resolve(a) for a in op.args]
-        if len(key) == 2:
-            self.forget_clean(key[1].name, key[0])
+        self.forget_clean(_store_name(key), key[0], key[2] if len(key) == 3 else None)
         self.emit(op)
 
-    def forget_clean(self, name: str | None, obj: Value | None = None) -> None:
+    def forget_clean(self, name: str | None, obj: Value | None = None,
+                     form: tuple | None = None) -> None:
         """Memory may no longer hold the constants known for fields called
-        ``name`` (all for None), on objects that may be ``obj`` (any for None)."""
-        for key in [k for k in self.clean if (name is None or k[1].name == name)
-                    and (obj is None or not self.distinct(k[0], obj))]:
+        ``name`` (items for ``ITEMS``, all for None), on objects that may be
+        ``obj`` (any for None), at items whose index may be ``form``'s."""
+        for key in [k for k in self.clean if (name is None or _store_name(k) == name)
+                    and (obj is None or not self.distinct(k[0], obj))
+                    and (form is None or not _indices_differ(k[2], form))]:
             del self.clean[key]
 
     def delay_past(self, guard: Op) -> None:
@@ -263,7 +266,7 @@ class HeapPass(ForwardPass):
                 self.flush(name, passed)
         if writes is None:
             self.clean = {k: v for k, v in self.clean.items()
-                          if k[1].virtualizable and self.unseen(k[0], passed)}
+                          if len(k) == 2 and k[1].virtualizable and self.unseen(k[0], passed)}
             kept = {d: {o: v for o, v in cache.items() if self.unseen(o, passed)}
                     for d, cache in self.fields.items() if d.virtualizable}
             self.forget_all()
@@ -275,7 +278,7 @@ class HeapPass(ForwardPass):
                 self.forget_arrays(keep_immutable=True)
             else:
                 self.forget_fields(name, keep_immutable=True)
-                self.forget_clean(name)
+            self.forget_clean(name)
 
     # -- fields --------------------------------------------------------------------
 
@@ -340,6 +343,7 @@ class HeapPass(ForwardPass):
             self.pending[key] = op
         else:
             self.flush_items(array, form, op.descr)
+            self.forget_clean(ITEMS, array, form)
             self.emit(op)
         stored = self.stored(op.arg(2), op)
         if stored is not None:
@@ -421,15 +425,15 @@ class HeapPass(ForwardPass):
         if op is last and op is not self.trace.ops[0] and self.clean:
             # a constant the preamble's jump stored and nothing since changed
             for key, store in list(self.pending.items()):
-                if len(key) == 2 and resolve(store.args[1]) == self.clean.get(key):
+                if resolve(store.args[-1]) == self.clean.get(key):
                     del self.pending[key]
                     self.ctx.count("heap_store_unchanged")
         elif op is not last and op.descr is last.descr:
             # the preamble's jump into the body: the constants it stores are in
             # memory when the body starts, and stay there while the body stores
             # none of those fields (the body's jump then need not store them)
-            stored = {key: resolve(store.args[1]) for key, store in self.pending.items()
-                      if len(key) == 2 and isinstance(resolve(store.args[1]), Const)}
+            stored = {key: resolve(store.args[-1]) for key, store in self.pending.items()
+                      if isinstance(resolve(store.args[-1]), Const)}
             self.default(op)
             self.clean = stored
             return
