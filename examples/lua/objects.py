@@ -8,14 +8,16 @@ classes below: ``LuaTable``, ``LuaFunction`` (a closure over a ``Proto``) and
 
 A table keeps an array part (keys 1..n) in typed storage while its values allow:
 ``array('q')`` for integers, ``array('d')`` for floats, a ``bytearray`` of 0s and 1s
-for booleans, a list otherwise, and a hash part whose slots stay in insertion order, so that ``next`` walks it with an index
-and assigning nil during a traversal is safe, as Lua allows.
+for booleans, a list otherwise, and a hash part whose slots stay in insertion order,
+so that ``next`` walks it with an index and assigning nil during a traversal is
+safe, as Lua allows.
 """
 from __future__ import annotations
 
 from array import array
 
 from metajit import dont_look_inside
+
 
 class ArrayKind:
     """What a table's array part is stored in (a class, not module globals: the
