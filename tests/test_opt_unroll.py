@@ -451,3 +451,54 @@ def test_a_constant_item_store_stays_when_a_call_in_the_body_may_write_items():
         "call_n(ConstPtr(grow_fn), p0, descr=grow)\nguard_no_exception() [@code#2: p0, i1]\n"
         "setarrayitem_r(p0, 1,")
     assert_stored_again_after_the_call(text, "setarrayitem_r(p0, 1")
+
+
+PLAIN_THEN_BOXED = """\
+[p0, i1]
+label(p0, i1, descr=loop)
+guard_class(p0, ConstPtr({cls})) [@code#0: p0, i1]
+{unbox}
+i3 = int_sub(i1, 1)
+guard_true(i3) [@code#1: p0, i3]
+jump(p0, i3, descr=body)
+label(p4, i5, descr=body)
+guard_class(p4, ConstPtr({cls})) [@code#0: p4, i5]
+f6 = unbox_float(p4)
+f7 = float_add(f6, 1.5)
+p8 = box_float(f7)
+i9 = int_sub(i5, 1)
+guard_true(i9) [@code#1: p8, i9]
+jump(p8, i9, descr=body)
+"""
+
+
+def test_an_object_the_preamble_unboxed_enters_a_label_that_takes_the_number():
+    """The preamble's jump passes the object it was given (guarded a float and
+    unboxed), the body's jump a new box: the label takes the float."""
+    from metajit.backend.reference import compile_unit
+    from metajit.tracer.opt.unroll import unbox_label_args
+    text = PLAIN_THEN_BOXED.format(cls="float", unbox="f2 = unbox_float(p0)")
+    results = []
+    for rewrite in (False, True):
+        trace = parse_trace(text, {"float": float})
+        if rewrite:
+            assert unbox_label_args(trace)
+            out = format_trace(trace)
+            lines = out.splitlines()
+            at = next(n for n, line in enumerate(lines) if line.startswith("label(f"))
+            assert lines[at - 1] == "jump(f2, i3, descr=body)", out
+            assert "= box_float(" in lines[at + 1] and lines[-1].startswith("jump(f"), out
+        res = compile_unit(trace).run([0.25, 4])
+        results.append((res.guard.snapshot.frames[0].pc, res.values))
+    assert results[0] == results[1] == ((1, [4.75, 0]))
+
+
+@pytest.mark.parametrize("cls, unbox", [
+    ("int", "f2 = unbox_float(p0)"),          # not guarded to be a float
+    ("float", ""),                             # never unboxed in the preamble
+])
+def test_an_object_the_preamble_did_not_prove_a_float_stays_an_object(cls, unbox):
+    from metajit.tracer.opt.unroll import unbox_label_args
+    trace = parse_trace(PLAIN_THEN_BOXED.format(cls=cls, unbox=unbox),
+                        {"float": float, "int": int})
+    assert not unbox_label_args(trace)

@@ -173,8 +173,10 @@ def unbox_label_args(trace: Trace) -> bool:
     """A reference label argument that both jumps pass as a fresh box of a number
     (``box_int``, ``box_bool``, ``box_float`` of the same kind) travels as the number:
     the label takes the number and boxes it again right after, where the passes
-    fold the box away against the body's unboxing and class guards.  True when one
-    did."""
+    fold the box away against the body's unboxing and class guards.  The preamble's
+    jump may instead pass an object the preamble guarded to be of the box's class
+    and unboxed (a value read from memory, say): it then passes what it unboxed.
+    True when one did."""
     loop = _peeled_loop(trace)
     if loop is None:
         return False
@@ -182,19 +184,50 @@ def unbox_label_args(trace: Trace) -> bool:
     ops = trace.ops
     boxing: list[Op] = []
     for k, arg in enumerate(label.args):
-        made = [boxing_op(jump.args[k]) for jump in (entry, end)]
-        if arg.kind != "r" or None in made or made[0].name != made[1].name:
+        made = boxing_op(end.args[k])
+        if arg.kind != "r" or made is None:
             continue
-        number = made[0].args[0]
-        fresh = Box(number.kind, getattr(resolve(number), "pyclass", None))
-        boxing.append(Op(made[0].name, [fresh], None, arg))
+        entered = boxing_op(entry.args[k])
+        if entered is not None:
+            number = resolve(entered.args[0]) if entered.name == made.name else None
+        else:
+            number = _unboxed(ops[:entry_at], entry.args[k], made.name)
+        if number is None:
+            continue
+        fresh = Box(number.kind, getattr(number, "pyclass", None))
+        boxing.append(Op(made.name, [fresh], None, arg))
         label.args[k] = fresh
-        for jump, op in zip((entry, end), made):
-            jump.args[k] = resolve(op.args[0])
+        entry.args[k] = number
+        end.args[k] = resolve(made.args[0])
     if not boxing:
         return False
     trace.ops = ops[:label_at + 1] + boxing + ops[label_at + 1:]
     return True
+
+
+_BOXED_CLASS = {"box_int": int, "box_bool": bool, "box_float": float}
+
+
+def _unboxed(preamble: list[Op], value: Value, box: str) -> Value | None:
+    """The number that ``preamble`` unboxed from ``value`` after guarding that it
+    is of the class ``box`` makes (None when it did not): ``unbox_float``, or
+    ``unbox_int_ovf`` with the ``guard_no_overflow`` after it."""
+    value = resolve(value)
+    cls = _BOXED_CLASS[box]
+    guarded = any(op.name == "guard_class" and resolve(op.args[0]) is value
+                  and isinstance(resolve(op.args[1]), Const) and resolve(op.args[1]).value is cls
+                  for op in preamble)
+    if not guarded:
+        return None
+    for n, op in enumerate(preamble):
+        if op.result is None or not op.args or resolve(op.args[0]) is not value:
+            continue
+        if box == "box_float" and op.name == "unbox_float":
+            return resolve(op.result)
+        if box != "box_float" and op.name == "unbox_int_ovf" and n + 1 < len(preamble) \
+                and preamble[n + 1].name == "guard_no_overflow":
+            return resolve(op.result)
+    return None
 
 
 # -- the heap across the label --------------------------------------------------------
