@@ -502,3 +502,38 @@ def test_an_object_the_preamble_did_not_prove_a_float_stays_an_object(cls, unbox
     trace = parse_trace(PLAIN_THEN_BOXED.format(cls=cls, unbox=unbox),
                         {"float": float, "int": int})
     assert not unbox_label_args(trace)
+
+
+LISTS = {"make_list": CallDescr("make_list", "r", can_raise=False, builds="list"),
+         "list": ArrayDescr("list", "r"), "mk": list}
+PEELED_LIST = """\
+[p0, p1]
+label(p0, p1, descr=loop)
+p2 = call_r(ConstPtr(mk), p1, p0, descr=make_list)
+jump(p2, descr=body)
+label(p3, descr=body)
+p4 = getarrayitem_r(p3, 0, descr=list)
+p5 = call_r(ConstPtr(mk), p4, {more}descr=make_list)
+jump(p5, descr=body)
+"""
+
+
+def test_a_virtual_list_crosses_the_label_as_its_items():
+    from metajit.tracer.opt.pipeline import _run_body_round
+    trace = parse_trace(PEELED_LIST.format(more="p4, "), LISTS)
+    ctx = OptContext()
+    _run_body_round(trace, ["virtualize"], ctx)
+    text = format_trace(trace)
+    assert "call_r" not in text and "getarrayitem" not in text, text
+    assert "jump(p1, p0, descr=body)" in text and "jump(p2, p2, descr=body)" in text, text
+    assert ctx.rule_counts["virtualize.label_fields"] == 2
+
+
+def test_a_list_of_another_length_at_the_body_jump_has_the_round_redone():
+    from metajit.tracer.opt.pipeline import _run_body_round
+    trace = parse_trace(PEELED_LIST.format(more=""), LISTS)
+    ctx = OptContext()
+    _run_body_round(trace, ["virtualize"], ctx)
+    assert ctx.rule_counts["unroll.label_shape_mismatch"] == 1
+    text = format_trace(trace)
+    assert "label(p3, descr=body)" in text and text.count("call_r") == 2, text

@@ -484,3 +484,13 @@ def _containers_plain(n):
         return objects.containers(0, n)
     finally:
         configure(enabled=saved)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_list_made_every_iteration_is_never_built_in_the_loop(jit, backend):
+    got, stats = differential(jit, backend, objects.sliding_window, lambda: (0, 300))
+    assert_compiled_ran(stats, iterations=250)
+    assert stats.rule_counts["virtualize.label_fields"] >= 2, stats.summary()
+    text = "\n".join(traces(objects.sliding_window))
+    body = text[text.rindex("label("):]
+    assert "call_r" not in body, body       # the list display is never called

@@ -621,3 +621,19 @@ def read_global(pc, n):
         acc += i % LIMIT
         i += 1
     return acc
+
+
+window_driver = JitDriver(greens=["pc"], reds=["i", "n", "window"], name="window")
+
+
+@window_driver.portal
+def sliding_window(pc, n):
+    """A list made anew every iteration from the last one's items: it never needs
+    to exist while the loop runs, and the last one is returned."""
+    window = [0, 1, 1]
+    i = 0
+    while i < n:
+        window_driver.jit_merge_point(pc=pc, i=i, n=n, window=window)
+        window = [window[1], window[2], (window[0] + window[1] + window[2]) % 10007]
+        i += 1
+    return window

@@ -26,8 +26,8 @@ jumping; the heap cache then forwards the value it stored or loaded).  The
 location of a store the heap pass delays (a field's, an array item's) with a fixed
 object and index is carried the same way, even when the body never reads it: the
 store then waits across the label instead of being done at every jump.  What this
-does not do yet: virtual lists across the label, and entering the body from other
-loops (a jump from another unit enters a unit at its first label).
+does not do yet: entering the body from other loops (a jump from another unit
+enters a unit at its first label).
 """
 from __future__ import annotations
 

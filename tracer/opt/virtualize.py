@@ -48,7 +48,8 @@ Lists.  A ``call_r`` whose CallDescr ``builds`` lists (the tracer's list display
 ``setarrayitem_r`` at a constant index in range and ``arraylen`` are answered from
 it, snapshots get a ``Virtual(list)`` with its items, and forcing emits the call
 with the current items (a virtual item is made after the list and stored into it).
-Lists do not cross the loop's label yet.
+A virtual list crosses the loop's label as its items, as an object does as its
+fields (the body's jump must pass a list built the same way with as many items).
 """
 from __future__ import annotations
 
@@ -145,38 +146,40 @@ class VirtualizePass(ForwardPass):
         self.default(op)
 
     def pass_as_fields(self, jump: Op, shapes: dict | None, left_alone: set) -> dict:
-        """Pass the virtual objects among ``jump``'s arguments as their fields.  At
-        the preamble's jump (``shapes`` None) any virtual passed once may be, unless
-        its index is ``left_alone``; the shapes chosen are returned.  At the body's
-        jump the arguments must have exactly ``shapes``, or the round is redone."""
+        """Pass the virtual objects and lists among ``jump``'s arguments as their
+        fields (items).  At the preamble's jump (``shapes`` None) any virtual passed
+        once may be, unless its index is ``left_alone``; the shapes chosen are
+        returned.  At the body's jump the arguments must have exactly ``shapes``, or
+        the round is redone.  A shape is ``(the op that makes the object, its field
+        descrs)`` for an object, ``(the op, the number of items)`` for a list."""
         args = jump.args
         if shapes is None:
-            chosen = [k for k, a in enumerate(args) if isinstance(self.virtual(a), _VirtualObject)
+            chosen = [k for k, a in enumerate(args) if self.virtual(a) is not None
                       and args.count(a) == 1 and k not in left_alone]
         else:
             chosen = list(shapes)
         for k in chosen:             # what the fields hold is passed as it is: real
-            obj = self.virtual(args[k])
-            for field in (obj.fields.values() if isinstance(obj, _VirtualObject) else ()):
+            for field in _parts(self.virtual(args[k])):
                 self.force(field)
         new_shapes: dict[int, tuple] = {}
         for k in chosen:
             obj = self.virtual(args[k])
-            if not isinstance(obj, _VirtualObject) or args.count(args[k]) != 1:
+            if obj is None or args.count(args[k]) != 1:
                 if shapes is None:
                     continue
                 raise LabelShapeMismatch(k)
-            keys = list(obj.fields)
-            if shapes is not None:
-                descr, keys = shapes[k]
-                if obj.op.descr is not descr or set(obj.fields) != set(keys):
-                    raise LabelShapeMismatch(k)
-            new_shapes[k] = (obj.op.descr, keys)
+            shape = _shape(obj)
+            if shapes is not None and not _same_shape(shape, shapes[k]):
+                raise LabelShapeMismatch(k)
+            new_shapes[k] = shapes[k] if shapes is not None else shape
         new_args: list[Value] = []
         for k, arg in enumerate(args):
             if k in new_shapes:
-                fields = self.virtuals.pop(arg).fields
-                new_args.extend(resolve(fields[d]) for d in new_shapes[k][1])
+                obj = self.virtuals.pop(arg)
+                if isinstance(obj, _VirtualList):
+                    new_args.extend(resolve(item) for item in obj.items)
+                else:
+                    new_args.extend(resolve(obj.fields[d]) for d in new_shapes[k][1])
                 self.ctx.count("virtualize.label_fields")
             else:
                 new_args.append(arg)
@@ -193,11 +196,16 @@ class VirtualizePass(ForwardPass):
                 if k not in self.label_shapes:
                     new_args.append(arg)
                     continue
-                descr, keys = self.label_shapes[k]
-                obj = _VirtualObject(Op("new_with_vtable", [], descr, arg))
-                for key in keys:
-                    obj.fields[key] = Box("r")
-                    new_args.append(obj.fields[key])
+                maker, keys = self.label_shapes[k]
+                if isinstance(keys, int):           # a list of ``keys`` items
+                    items = [Box("r") for _ in range(keys)]
+                    obj = _VirtualList(Op(maker.name, [maker.args[0]] + items, maker.descr, arg))
+                    new_args.extend(items)
+                else:
+                    obj = _VirtualObject(Op("new_with_vtable", [], maker.descr, arg))
+                    for key in keys:
+                        obj.fields[key] = Box("r")
+                        new_args.append(obj.fields[key])
                 self.virtuals[arg] = obj
             op.args = new_args
             self.body_shapes, self.label_shapes = self.label_shapes, {}
@@ -337,6 +345,28 @@ class VirtualizePass(ForwardPass):
             return copy
 
         return snapshot.map_entries(value_of)
+
+
+def _parts(obj) -> list[Value]:
+    """The values a virtual object's fields or a virtual list's items hold."""
+    if obj is None:
+        return []
+    return list(obj.items) if isinstance(obj, _VirtualList) else list(obj.fields.values())
+
+
+def _shape(obj) -> tuple:
+    if isinstance(obj, _VirtualList):
+        return (obj.op, len(obj.items))
+    return (obj.op, list(obj.fields))
+
+
+def _same_shape(a: tuple, b: tuple) -> bool:
+    """Whether two shapes (see ``pass_as_fields``) make the same kind of object
+    with the same fields, or lists of as many items built the same way."""
+    (maker_a, keys_a), (maker_b, keys_b) = a, b
+    if isinstance(keys_a, int) or isinstance(keys_b, int):
+        return keys_a == keys_b and maker_a.descr is maker_b.descr
+    return maker_a.descr is maker_b.descr and set(keys_a) == set(keys_b)
 
 
 def _boxed(value: Value) -> Op | None:
