@@ -17,7 +17,6 @@ descr=T)``, the last op a ``jump`` or ``finish``); bridges attach to its guards.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from metajit.tracer.ir import Descr, Op, Trace
 
@@ -41,6 +40,12 @@ class CompiledUnit:
 
     def run(self, inputs: list) -> ExitResult:
         raise NotImplementedError
+
+    def enter(self, target: Descr, inputs: list) -> ExitResult:
+        """Run from the label ``target`` of the unit's own trace (a peeled loop's
+        body: code that copied the preamble jumps there), its args ``inputs``."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be entered at "
+                                  f"{target.describe()}")
 
     def attach_bridge(self, guard: Op, bridge: Trace) -> None:
         """From now on a failure of ``guard`` runs ``bridge`` (its inputargs match

@@ -49,7 +49,7 @@ import struct
 from typing import Any, Callable
 
 from metajit.backend.buffers import READ_ONLY, STORAGES, Storage
-from metajit.tracer.ir import INT64_MIN, Box, Const, Op, failargs
+from metajit.tracer.ir import INT64_MIN, Box, Const, Op
 
 TICK = -2
 TICK_INTERVAL = 1 << 16

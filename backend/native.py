@@ -408,7 +408,24 @@ class NativeUnit(CompiledUnit):
                 self._describe(slots, n, obj)
         slots.m[H_INVALIDATED] = 1 if self.invalidated else 0
 
-    def run(self, inputs: list) -> ExitResult:
+    def enter(self, target, inputs: list) -> ExitResult:
+        state = self.layout.state_of.get(id(target))
+        live = self.layout.live_in.get(id(target))
+        if state is None or live is None:
+            raise ValueError(f"{target.describe()} is no label this unit can be entered at")
+        by_box = {}
+        for arg, value in zip(self.layout.label_op(target).args, inputs):
+            arg = self.layout.resolve(arg)
+            if isinstance(arg, Box):
+                by_box[id(arg)] = value
+        if any(id(b) not in by_box for b in live):
+            raise ValueError(f"{target.describe()}: the unit needs values its label "
+                             f"does not take")
+        return self.run([by_box[id(b)] for b in live], state, (target, inputs))
+
+    def run(self, inputs: list, state: int = 0, entered=None) -> ExitResult:
+        """Run from the start, or (``enter``) from ``state``: ``inputs`` are its
+        live values, ``entered`` the label and the values it was given."""
         self.entries += 1
         COUNTERS["entries"] += 1
         if self.entries == FULL_AFTER and self.level == "cheap" and not self._active:
@@ -419,7 +436,7 @@ class NativeUnit(CompiledUnit):
         # unit's code, exits and slot layout must not change under it
         self._active += 1
         try:
-            table = (self._fills[0] or self._filler(0))(slots, inputs)
+            table = (self._fills[state] or self._filler(state))(slots, inputs)
             code = self._enter(self.address, slots.address)
             if code >= 0:       # the common case, written out: a plain exit
                 exit = self.exits[code]
@@ -432,7 +449,8 @@ class NativeUnit(CompiledUnit):
             # an int where the trace has a bool (or the reverse): the classes of
             # the exits would be wrong, so this run is the Python backend's
             self.python_runs += 1
-            return self._python_twin().run(inputs)
+            twin = self._python_twin()
+            return twin.run(inputs) if entered is None else twin.enter(*entered)
         finally:
             self._active -= 1
             pool.append(slots)
@@ -712,6 +730,11 @@ class TieredUnit(CompiledUnit):
                 self.iterations += res.iterations + 1
                 return res
         return self.current.run(inputs)
+
+    def enter(self, target, inputs: list) -> ExitResult:
+        if self.backend_name == "python":
+            self.iterations += 1
+        return self.current.enter(target, inputs)
 
     def _promote(self) -> None:
         reason = _code_cap_reason(self.max_code_mb)

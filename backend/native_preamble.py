@@ -94,15 +94,28 @@ class PythonPreambleUnit(CompiledUnit):
     invalidated = passes_invalidation("preamble", "body")
 
     def run(self, inputs: list) -> ExitResult:
+        return self._run(inputs, None)
+
+    def enter(self, target, inputs: list) -> ExitResult:
+        if target is not self.body_target:
+            raise ValueError(f"{target.describe()} is no label this unit can be entered at")
+        return self._run(None, inputs)
+
+    def _run(self, inputs: list | None, at_body: list | None) -> ExitResult:
+        """From the preamble with ``inputs``, or from the body's label with
+        ``at_body``."""
         iterations = 0
         while True:
-            res = self.preamble.run(inputs)
+            if at_body is None:
+                res = self.preamble.run(inputs)
+                iterations += res.iterations
+                if res.target is not self.body_target:
+                    res.iterations = iterations
+                    return res
+                at_body = res.values
+                iterations += 1
+            res = self.body.run(at_body)
             iterations += res.iterations
-            if res.target is not self.body_target:
-                res.iterations = iterations
-                return res
-            res = self.body.run(res.values)
-            iterations += res.iterations + 1
             while res.target is self.body_target:
                 # a bridge that the body ran on Python entered the body again
                 res = self.body.run(res.values)
@@ -112,7 +125,7 @@ class PythonPreambleUnit(CompiledUnit):
                 return res
             # a bridge of the body jumped to the loop's start: run the preamble again
             iterations += 1
-            inputs = res.values
+            inputs, at_body = res.values, None
 
     def attach_bridge(self, guard: Op, bridge: Trace) -> None:
         self.bridges[id(guard)] = bridge

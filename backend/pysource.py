@@ -216,6 +216,10 @@ class PySourceUnit(CompiledUnit):
     def _build(self) -> None:
         generator = _Generator(self.trace, self.bridges)
         source, namespace, exits, funcname = generator.generate()
+        # the states that start at the labels of the trace after its first
+        self._entries = {id(op.descr): generator.label_state[id(op.descr)]
+                         for op in self.trace.ops[1:] if op.name == "label"}
+        self._no_inputs = [None] * len(self.trace.inputargs)
         self._version += 1
         filename = f"<metajit {funcname} #{self._serial_number}.{self._version}>"
         namespace["__builtins__"] = builtins
@@ -232,7 +236,15 @@ class PySourceUnit(CompiledUnit):
         self._exits = exits
 
     def run(self, inputs: list) -> ExitResult:
-        out = self.function(*inputs)
+        return self._result(self.function(*inputs))
+
+    def enter(self, target, inputs: list) -> ExitResult:
+        state = self._entries.get(id(target))
+        if state is None:
+            raise ValueError(f"{target.describe()} is no label of the unit's trace")
+        return self._result(self.function(*self._no_inputs, state, inputs))
+
+    def _result(self, out: tuple) -> ExitResult:
         exit = self._exits[out[0]]
         if exit.guard is None:
             return ExitResult(None, list(out[2:]), None, exit.target, out[1])
@@ -278,7 +290,8 @@ class _Generator:
         entry_label = trace.ops[0]
         params = [self._name(box) for box in trace.inputargs]
         self.used_names.add(funcname)
-        self._line(0, f"def {funcname}({', '.join(params)}):")
+        enterable = any(op.name == "label" for op in trace.ops[1:]) and len(self.states) > 1
+        self._line(0, f"def {funcname}({', '.join(params + ['*_enter'] * enterable)}):")
         self._line(1, f'"""{_docstring(trace)}"""')
         self._moves(1, list(zip(entry_label.args, params)))
         self._line(1, "_iters = 0")
@@ -287,9 +300,29 @@ class _Generator:
             self._segment(2, self.states[0])
         else:
             self._line(1, "_state = 0")
+            self._enter_at_labels(1)
             self._line(1, "while True:")
             self._dispatch(2, 0, len(self.states))
         return "\n".join(self.lines) + "\n", self.namespace, self.exits, funcname
+
+    def _enter_at_labels(self, indent: int) -> None:
+        """``f(*inputs, state, values)`` starts at a later label of the trace (see
+        ``PySourceUnit.enter``): its state, its args bound to ``values``."""
+        labels = [op for op in self.trace.ops[1:] if op.name == "label"]
+        if not labels:
+            return
+        self._line(indent, "if _enter:")
+        self._line(indent + 1, "_state, _values = _enter")
+        for n, label in enumerate(labels):
+            state = self.label_state[id(label.descr)]
+            self._line(indent + 1, f"{'if' if n == 0 else 'elif'} _state == {state}:")
+            # a label arg the optimiser made a constant takes no value (as in _moves)
+            names = [self._name(a) if isinstance(a, Box) and isinstance(a.find(), Box) else "_"
+                     for a in label.args]
+            if names:
+                self._line(indent + 2, f"{', '.join(names)}, = _values")
+            else:
+                self._line(indent + 2, "pass")
 
     def _layout(self):
         """Split the loop and every bridge reachable from it into segments, give

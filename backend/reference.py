@@ -374,8 +374,20 @@ class ReferenceUnit(CompiledUnit):
     def run(self, inputs: list) -> ExitResult:
         env: dict = {}
         _bind(env, self.trace.inputargs, list(inputs), "the trace")
+        return self._run(env, self.trace.ops, 0)
+
+    def enter(self, target, inputs: list) -> ExitResult:
+        where = self._labels.get(id(target))
+        if where is None or where[0] is not self.trace.ops:
+            raise TraceError(f"{target.describe()} is no label of the unit's trace")
+        env: dict = {}
+        ops, pos = where
+        _bind(env, ops[pos].args, list(inputs), f"label {target.describe()}")
+        return self._run(env, ops, pos + 1)
+
+    def _run(self, env: dict, ops: list[Op], pos: int) -> ExitResult:
         state = RunState(self)
-        ops, pos, iterations = self.trace.ops, 0, 0
+        iterations = 0
         while True:
             if pos >= len(ops):
                 raise TraceError("the trace ends without a jump or finish")

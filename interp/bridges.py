@@ -4,12 +4,8 @@ The bridge is recorded from the guard's snapshot: the meta-interpreter's frames 
 rebuilt from it, each live value a fresh input box holding the value the failing
 guard handed back, and recording runs until a merge point: a jump to the loop
 compiled for that key, or a ``finish`` that hands the values back to the portal.
-
-A bridge whose jump goes to the start of its own loop enters the loop's peeled body
-instead, through its own copy of the preamble (``tracer/opt/body_entry.py``), when
-the preamble has proved stable: none of its guards has failed yet.  A bridge from
-a guard of such a copy jumps to the loop's start: copies of copies would stack up
-a new bridge for every turn of a path that keeps failing in the preamble.
+A bridge whose jump goes to the start of a peeled loop may enter the loop's body
+instead (see interp/optimize.py).
 """
 from __future__ import annotations
 
@@ -92,18 +88,6 @@ def _program_object(entry: Virtual, boxes: dict, values: dict, memo: dict,
     return tv
 
 
-def _body_entry(loop, unit, guard):
-    """What ``optimize_trace`` needs for a bridge from ``guard`` to enter the body
-    of ``loop`` (see the module docstring), or None when it should not."""
-    from metajit.tracer.opt.body_entry import preamble_guards
-    loop_trace = getattr(unit, "trace", None)
-    if loop_trace is None or id(guard) in loop.copied_guards:
-        return None
-    if any(loop.guard_counts.get(id(g)) for g in preamble_guards(loop_trace)):
-        return None
-    return (loop_trace, loop.copied_guards)
-
-
 def trace_bridge(warm, loop, unit, guard, fail_values: list) -> Any:
     stats = get_stats()
     warm.tracing = True
@@ -154,8 +138,7 @@ def trace_bridge(warm, loop, unit, guard, fail_values: list) -> Any:
                 loop.guard_counts[gid] = 0
             return outcome
         stats.time_tracing += time.perf_counter() - t0
-        warm._compile(rec, None, label=False, guard=guard, unit=unit,
-                      enter_body=_body_entry(loop, unit, guard))
+        warm._compile(rec, None, label=False, guard=guard, unit=unit, owner=loop)
         warm._depend_on_quasi_fields(mi, unit)
         loop.assumptions.extend(mi.assumptions)
         stats.bridges += 1

@@ -102,6 +102,9 @@ class CompiledLoop:
         # guards of bridges' copies of the preamble: a bridge from one of them
         # jumps to the loop's start (see interp/bridges.py, body_entry)
         self.copied_guards: set[int] = set()
+        # (object, field) of the quasi-immutable fields the loop's trace read as
+        # constants: code that copies its preamble relies on them too
+        self.quasi_deps: list = []
 
     def convert_inputs(self, reds: tuple) -> list | None:
         for value, cls in zip(reds, self.input_classes):
@@ -254,6 +257,7 @@ class WarmState:
                 loop.assumptions = mi.assumptions + self._green_assumptions(greens)
                 t1 = time.perf_counter()
                 stats.time_tracing += t1 - t0
+                loop.quasi_deps = list(mi.quasi_deps)
                 loop.unit = self._compile(rec, target, label=True)
                 self._depend_on_quasi_fields(mi, loop.unit)
                 if cell.loops is None:
@@ -424,8 +428,11 @@ class WarmState:
 
     # --- compiling -------------------------------------------------------------
     def _compile(self, rec: Recorder, target: TargetDescr | None, label: bool,
-                 guard=None, unit=None, enter_body=None):
+                 guard=None, unit=None, owner=None):
+        """Optimise and compile the loop ``target`` or a bridge of ``owner`` from
+        ``guard`` (of ``unit``).  Returns the unit."""
         from metajit.backend.base import get_backend
+        from metajit.interp import quasi
         from metajit.interp.optimize import optimize_trace
         stats = get_stats()
         trace = rec.trace
@@ -434,7 +441,8 @@ class WarmState:
         stats.traced_ops += len(trace.ops)
         self._dump(trace, "recorded")
         t0 = time.perf_counter()
-        trace = optimize_trace(trace, self, enter_body)
+        owner = owner if owner is not None else target.owner
+        trace, entered = optimize_trace(trace, self, owner, guard)
         t1 = time.perf_counter()
         stats.time_optimizing += t1 - t0
         stats.optimized_ops += len(trace.ops)
@@ -453,6 +461,13 @@ class WarmState:
             reason = getattr(result, "native_reason", None)
             if hasattr(result, "on_backend_change"):
                 result.on_backend_change = _count_backend_change
+        if entered is not None and entered is not owner:
+            # the copy of the other loop's preamble relies on what that loop does
+            for obj, name in entered.quasi_deps:
+                quasi.depend(obj, name, result)
+            owner.assumptions.extend(entered.assumptions)
+            if guard is None:
+                owner.quasi_deps.extend(entered.quasi_deps)
         stats.time_compiling += time.perf_counter() - t1
         stats.backend_counts[backend] += 1
         if reason is not None:
@@ -511,8 +526,9 @@ class WarmState:
         current = loop
         t0 = time.perf_counter()
         checking = self.params_get("check_hints")
+        body = None          # a peeled loop's body label to enter, not its start
         while True:
-            res = unit.run(inputs)
+            res = unit.run(inputs) if body is None else unit.enter(body, inputs)
             stats.compiled_iterations += res.iterations
             if checking:
                 self.check_assumptions(current)
@@ -522,9 +538,7 @@ class WarmState:
             target = res.target
             if isinstance(target, TargetDescr):
                 current = target.owner
-                if target is not current.target:
-                    raise RuntimeError(f"compiled code left for {target.name}, the body of a "
-                                       f"loop, which only its own unit can enter")
+                body = None if target is current.target else target
                 unit = current.unit
                 inputs = res.values
                 stats.compiled_iterations += 1

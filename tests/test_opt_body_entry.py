@@ -18,8 +18,7 @@ from tracegen import clone_trace, run_to_completion, traces_with_inputs
 BYTES = ArrayDescr("bytearray", "i")
 
 
-class A:
-    pass
+A = bytearray       # the tape's class, which the loop guards
 
 
 LOOP = """\
@@ -168,3 +167,53 @@ def test_bridges_of_a_guest_loop_enter_its_body(jit, backend):
         if backend == "native":
             assert stats.backend_counts["native"] >= 1, stats.summary()
     assert outputs[0] == outputs[400] == plain
+
+
+@pytest.mark.parametrize("backend", ["reference", "python", "native"])
+def test_a_unit_entered_at_the_body_label_runs_the_body(backend):
+    """``unit.enter(T1, values)`` starts at the body's label: entered with what
+    the preamble's jump passes (its first decrement done, in memory too), the
+    unit ends as a run from the start does, one jump sooner."""
+    from metajit.backend.base import get_backend, native_available
+    if backend == "native" and not native_available():
+        pytest.skip("llvmlite and numba are not installed")
+    loop = closed_loop()
+    close_body_label(loop)
+    body_label = [op for op in loop.ops if op.name == "label"][-1]
+    assert len(body_label.args) == 3          # the cell's value, the tape, the index
+    compile_unit = get_backend(backend, cache_dir="off")
+    outcomes = []
+    for enter in (False, True):
+        tape = A([7, 4 if enter else 5, 7])
+        unit = compile_unit(loop)
+        res = unit.enter(body_label.descr, [4, tape, 1]) if enter else unit.run([tape, 1])
+        # the cell's last store waits in the failing guard's snapshot
+        values = ["tape" if v is tape else v for v in res.values]
+        outcomes.append((res.guard, values, bytes(tape), res.iterations))
+    (ran_guard, *ran), (entered_guard, *entered) = outcomes
+    assert ran_guard is entered_guard is not None and ran_guard in loop.ops
+    assert ran[:2] == entered[:2] and 0 in ran[0] and ran[1] == bytes([7, 4, 7]), outcomes
+    # the run's first decrement was the preamble's, and its jump into the body an iteration
+    assert ran[2] == entered[2] + 1, outcomes
+
+
+@pytest.mark.parametrize("backend", ["python", "reference",
+                                     pytest.param("native", marks=pytest.mark.slow)])
+def test_loops_and_bridges_enter_the_bodies_of_other_loops(jit, backend):
+    """table.b's loops follow one another: loops and bridges that end where another
+    loop starts enter its body (the units entered at their body's label), and the
+    program prints what it prints with the JIT off."""
+    import pathlib
+    from test_jit_bf import run_bf
+    if backend == "native":
+        from metajit.backend.base import native_available
+        if not native_available():
+            pytest.skip("llvmlite and numba are not installed")
+    source = (pathlib.Path(__file__).parent.parent / "examples/bf/programs/table.b").read_text()
+    jit(enabled=False)
+    plain = run_bf(source)
+    stats = jit(backend=backend, threshold=7, bridge_threshold=3, cache_dir="off")
+    assert run_bf(source) == plain
+    assert stats.rule_counts["body_entry.loop_enters_body"] >= 1, stats.summary()
+    assert stats.rule_counts["body_entry.bridge_enters_body"] >= 1, stats.summary()
+    assert stats.compiled_iterations >= 10_000, stats.summary()
