@@ -3,7 +3,9 @@
 A snapshot names, for each interpreter frame (the portal first), a jitcode
 position and the live values.  ``frames_from_snapshot`` turns it and the values
 the failing guard handed back into concrete ``ResumeFrame``\\ s, materialising
-virtual objects and performing the stores the optimiser delayed past the guard; ``resume_frames`` runs them in the blackhole, innermost first,
+virtual objects and performing the stores the optimiser delayed past the guard;
+``frames_from_tracing`` does the same for the meta-interpreter's frames when a
+trace aborts.  ``resume_frames`` runs them in the blackhole, innermost first,
 each callee's result (or exception) handed to its caller, until the portal frame
 reaches the next merge point (``MergePointReached``), returns or raises.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from metajit.interp.jitcode import AFTER_CTOR, BEFORE, JitCode
+from metajit.interp.jitcode import AFTER_CALL, AFTER_CTOR, BEFORE, JitCode
 from metajit.interp.values import MARKER_DESCRS, materialize
 from metajit.tracer.ir import ArrayDescr, Box, Const, SizeDescr, Snapshot, Virtual
 
@@ -81,6 +83,24 @@ def frames_from_snapshot(snapshot: Snapshot, boxes: list, values: list) -> list[
         frames.append(ResumeFrame(jc, block, index, mode, env, ctor))
     for store in snapshot.stores:      # writes delayed past the guard
         store.perform(lambda e: decode_entry(e, by_box, memo))
+    return frames
+
+
+def frames_from_tracing(mi_frames: list) -> list[ResumeFrame]:
+    """The meta-interpreter's frames (an aborted trace) as concrete ``ResumeFrame``\\ s:
+    the top frame before its operation, each caller after its call.  A caller whose
+    call is ``Cls(...)`` resumes with the new object, which its callee (the
+    ``__init__`` frame) holds, as in ``MetaInterp.snapshot``."""
+    frames = []
+    for frame, callee in zip(mi_frames, mi_frames[1:] + [None]):
+        env = {var: tv.value for var, tv in frame.env.items()}
+        if callee is None:
+            mode, ctor_obj = BEFORE, None
+        elif callee.ctor_result is not None:
+            mode, ctor_obj = AFTER_CTOR, callee.ctor_result.value
+        else:
+            mode, ctor_obj = AFTER_CALL, None
+        frames.append(ResumeFrame(frame.jitcode, frame.block, frame.index, mode, env, ctor_obj))
     return frames
 
 

@@ -20,7 +20,8 @@ from metajit.interp.jitcode import JitCode, get_jitcode
 from metajit.interp.metainterp import (AbortTrace, MergePoint, MetaInterp, MIFrame,
                                        PortalReturned)
 from metajit.interp.params import get_config
-from metajit.interp.resume import ResumeFrame, frames_from_snapshot, resume_frames
+from metajit.interp.resume import (ResumeFrame, frames_from_snapshot, frames_from_tracing,
+                                   resume_frames)
 from metajit.interp.stats import get_stats
 from metajit.interp.values import TV, const_tv, kind_of
 from metajit.interp.flowmodel import Variable
@@ -385,9 +386,8 @@ class WarmState:
         stats = get_stats()
         stats.aborts[reason] += 1
         self.log(f"trace aborted: {reason}")
-        frames = [self._resume_frame(f) for f in mi.frames]
         mi.aborted = True
-        return self._blackhole(frames, exc)
+        return self._blackhole(frames_from_tracing(mi.frames), exc)
 
     def _after_abort(self, cell: Cell) -> None:
         """Back the key off after an abort; blacklist it after ``max_aborts``."""
@@ -404,18 +404,9 @@ class WarmState:
         stats.aborts[reason] += 1
         cell.aborts += 1
 
-    def _resume_frame(self, frame: MIFrame) -> ResumeFrame:
-        env = {var: tv.value for var, tv in frame.env.items()}
-        mode = "before"
-        return ResumeFrame(frame.jitcode, frame.block, frame.index, mode, env,
-                           frame.ctor_result.value if frame.ctor_result is not None else None)
-
     def _blackhole(self, frames: list[ResumeFrame], exc: BaseException | None):
         from metajit.interp.blackhole import MergePointReached
         stats = get_stats()
-        # outer frames stand at their call operation: resume them after it
-        for f in frames[:-1]:
-            f.mode = "after_ctor" if f.ctor_obj is not None else "after_call"
         t0 = time.perf_counter()
         try:
             result = resume_frames(frames, exc)

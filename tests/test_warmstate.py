@@ -148,6 +148,13 @@ def test_max_aborts_parameter(jit):
     assert sum(stats.aborts.values()) == 5 and stats.blacklisted == 1, stats.summary()
 
 
+def test_trace_aborted_inside_a_constructor_resumes_with_the_new_object(jit):
+    """The abort stops the meta-interpreter inside ``Tally.__init__`` (in the loop
+    it calls): the blackhole resumes the portal after ``Tally(...)`` with the new
+    object, and ``__init__`` after its call with the call's result."""
+    _, stats = differential(jit, warm.tallies, 30, 40, threshold=3, trace_limit=60)
+    assert stats.aborts == {"trace too long (trace_limit=60)": 2}, stats.summary()
+
 def test_long_trace_within_the_limit_compiles(jit):
     _, stats = differential(jit, warm.long_body, 30, 100, threshold=3)
     assert stats.loops == 1 and not stats.aborts

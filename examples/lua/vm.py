@@ -161,8 +161,11 @@ def store_results(state, frame: Frame, results: list, dest: int, wanted: int) ->
         i += 1
 
 
+@unroll_safe
 def return_to_caller(state, frame: Frame, src: int, n: int) -> Frame:
-    """Copy ``n`` results from ``src`` to the frame's function slot; the caller."""
+    """Copy ``n`` results from ``src`` to the frame's function slot; the caller.
+    Traced (the counts are usually constants: ``n`` from the instruction,
+    ``nresults`` of a frame the trace made), so that such a frame stays virtual."""
     stack = state.stack
     dest = frame.base - 1
     wanted = frame.nresults

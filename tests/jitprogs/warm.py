@@ -134,3 +134,25 @@ def rare_long(period, k, n):
             acc += 1
         i += 1
     return acc
+
+
+class Tally:
+    """Made once per iteration of ``tallies``; its ``__init__`` calls a loop that
+    unrolls to ``k`` steps, so that a long trace aborts inside the constructor."""
+
+    def __init__(self, k, x):
+        self.total = sum_products(k, x)
+
+
+tally_driver = JitDriver(greens=["k"], reds=["i", "n", "acc"], name="tallies")
+
+
+@tally_driver.portal
+def tallies(k, n):
+    acc = 0
+    i = 0
+    while i < n:
+        tally_driver.jit_merge_point(k=k, i=i, n=n, acc=acc)
+        acc += Tally(k, i).total
+        i += 1
+    return acc
