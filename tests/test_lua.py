@@ -96,7 +96,7 @@ def test_metajit_run_finds_lua_by_extension(tmp_path):
 # programs whose hot loops native code runs: name -> JIT parameters (their traces
 # depend on the threshold)
 NATIVE_LOOPS = {"mandelbrot": {}, "loops": {"threshold": 7}, "bitwise": {"threshold": 7},
-                "sieve": {}}
+                "sieve": {}, "spectralnorm": {}}
 NATIVE_QUICK = ["fib", "closures", "meta_arith", "sieve", "collatz", "heapsort"]
 
 
