@@ -409,19 +409,12 @@ class NativeUnit(CompiledUnit):
         slots.m[H_INVALIDATED] = 1 if self.invalidated else 0
 
     def enter(self, target, inputs: list) -> ExitResult:
-        state = self.layout.state_of.get(id(target))
-        live = self.layout.live_in.get(id(target))
-        if state is None or live is None:
-            raise ValueError(f"{target.describe()} is no label this unit can be entered at")
-        by_box = {}
-        for arg, value in zip(self.layout.label_op(target).args, inputs):
-            arg = self.layout.resolve(arg)
-            if isinstance(arg, Box):
-                by_box[id(arg)] = value
-        if any(id(b) not in by_box for b in live):
-            raise ValueError(f"{target.describe()}: the unit needs values its label "
-                             f"does not take")
-        return self.run([by_box[id(b)] for b in live], state, (target, inputs))
+        entry = self._entry(target, inputs)
+        if entry is None:
+            raise ValueError(f"{target.describe()} is no label this unit can be entered at "
+                             f"with the label's values alone")
+        state, values = entry
+        return self.run(values, state, (target, inputs))
 
     def run(self, inputs: list, state: int = 0, entered=None) -> ExitResult:
         """Run from the start, or (``enter``) from ``state``: ``inputs`` are its
@@ -507,26 +500,32 @@ class NativeUnit(CompiledUnit):
                 res.iterations = iterations
                 return res
             iterations += 1
-            state = self._state_at(res.target)
-            if state is None:       # a label whose live values are more than its args
+            entry = self._entry(res.target, res.values)
+            if entry is None:       # a label whose live values are more than its args
                 res.iterations = iterations - 1
                 return res
-            table = self._fill(slots, state, res.values)
+            table = self._fill(slots, *entry)
             index = None
 
-    def _state_at(self, descr) -> int | None:
-        """The state that starts at label ``descr`` with the label's args alone."""
-        if descr is self.trace.ops[0].descr and \
-                list(self.trace.ops[0].args) == list(self.trace.inputargs):
-            return 0
+    def _entry(self, descr, values: list) -> tuple[int, list] | None:
+        """The state that starts at label ``descr``, and its live values (in the
+        order it takes them) from the label's ``values``; None when the state
+        needs values the label does not take."""
+        first = self.trace.ops[0]
+        if descr is first.descr and list(first.args) == list(self.trace.inputargs):
+            return 0, values
         state = self.layout.state_of.get(id(descr))
-        if state is None:
+        live = self.layout.live_in.get(id(descr))
+        if state is None or live is None:
             return None
-        label = self.layout.label_op(descr)
-        live = self.layout.live_in[id(descr)]
-        if [id(b) for b in live] != [id(self.layout.resolve(a)) for a in label.args]:
+        by_box = {}
+        for arg, value in zip(self.layout.label_op(descr).args, values):
+            arg = self.layout.resolve(arg)
+            if isinstance(arg, Box):
+                by_box[id(arg)] = value
+        if any(id(b) not in by_box for b in live):
             return None
-        return state
+        return state, [by_box[id(b)] for b in live]
 
     def _call(self, call: CallExit, args: list, slots, table: list, index: dict,
               iterations: int) -> ExitResult | None:
