@@ -37,14 +37,14 @@ from __future__ import annotations
 
 from metajit.tracer.ir import Box, Op, Trace, Value
 from metajit.tracer.opt.base import resolve
-from metajit.tracer.opt.unroll import _Copier, _peeled_loop
+from metajit.tracer.opt.unroll import OpCopier, peeled_loop
 
 
 def close_body_label(trace: Trace) -> int:
     """Make every preamble value the body of the peeled loop ``trace`` uses an
     argument of the body's label (see the module docstring).  Returns how many
     became arguments (0 also for a trace that is no peeled loop)."""
-    loop = _peeled_loop(trace)
+    loop = peeled_loop(trace)
     if loop is None:
         return 0
     ops = trace.ops
@@ -90,7 +90,7 @@ def preamble_length(loop_trace: Trace) -> int | None:
     and its jump into the body excluded); None when the body cannot be entered
     from outside: no peeled loop, or a body that uses preamble values its label
     does not take (``close_body_label`` did not run)."""
-    loop = _peeled_loop(loop_trace)
+    loop = peeled_loop(loop_trace)
     if loop is None or loop_trace.ops[0].name != "label":
         return None
     defined = {id(resolve(a)) for a in loop.label.args}
@@ -107,7 +107,7 @@ def preamble_length(loop_trace: Trace) -> int | None:
 
 def preamble_guards(loop_trace: Trace) -> list[Op]:
     """The guards of the preamble of the peeled loop ``loop_trace``."""
-    loop = _peeled_loop(loop_trace)
+    loop = peeled_loop(loop_trace)
     return [] if loop is None else [op for op in loop_trace.ops[1:loop.entry_at] if op.is_guard()]
 
 
@@ -131,8 +131,8 @@ def enter_body(bridge: Trace, loop_trace: Trace, limit: int) -> list[Op] | None:
         param = resolve(param)
         if isinstance(param, Box):
             mapping[id(param)] = resolve(arg)
-    copier = _Copier(mapping)
-    loop = _peeled_loop(loop_trace)
+    copier = OpCopier(mapping)
+    loop = peeled_loop(loop_trace)
     copy = [copier.op(op) for op in loop_trace.ops[1:loop.entry_at + 1]]
     bridge.ops = bridge.ops[:-1] + copy
     return [op for op in copy if op.is_guard()]

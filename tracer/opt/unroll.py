@@ -66,7 +66,7 @@ def peel(trace: Trace) -> bool:
             preamble_out.append(out)
             variant.append(k)
     body_target = TargetDescr(f"{label.descr.name}.body", owner=label.descr.owner)
-    copier = _Copier(mapping)
+    copier = OpCopier(mapping)
     body = [copier.op(op) for op in trace.ops[1:-1]]
     end = Op("jump", [copier.value(carried[k]) for k in variant], body_target)
     trace.ops = (trace.ops[:-1] + [Op("jump", preamble_out, body_target),
@@ -74,7 +74,10 @@ def peel(trace: Trace) -> bool:
     return True
 
 
-class _Copier:
+class OpCopier:
+    """Copies ops with fresh result boxes; ``mapping`` (id of a value -> the value
+    to use instead) starts with what the copy is given and grows with each result."""
+
     def __init__(self, mapping: dict[int, Value]):
         self.mapping = mapping
 
@@ -118,13 +121,13 @@ def copy_trace(trace: Trace) -> Trace:
         fresh = Box(box.kind, box.pyclass)
         mapping[id(box)] = fresh
         inputs.append(fresh)
-    copier = _Copier(mapping)
+    copier = OpCopier(mapping)
     twin = Trace(inputs, [copier.op(op) for op in trace.ops], trace.name)
     twin.names, twin.objects = dict(trace.names), dict(trace.objects)
     return twin
 
 
-class _Loop(NamedTuple):
+class PeeledLoop(NamedTuple):
     """A peeled loop: the preamble's jump and the body's label (indices and ops),
     and the body's jump."""
     entry_at: int
@@ -134,7 +137,7 @@ class _Loop(NamedTuple):
     end: Op
 
 
-def _peeled_loop(trace: Trace) -> _Loop | None:
+def peeled_loop(trace: Trace) -> PeeledLoop | None:
     """The parts of a peeled loop whose body label is entered only from the
     preamble's jump and the body's own end; else None."""
     ops = trace.ops
@@ -145,14 +148,14 @@ def _peeled_loop(trace: Trace) -> _Loop | None:
     entries = [i for i, op in enumerate(ops[:-1]) if op.name == "jump" and op.descr is target]
     if len(labels) != 1 or len(entries) != 1 or entries[0] > labels[0]:
         return None
-    return _Loop(entries[0], labels[0], ops[entries[0]], ops[labels[0]], ops[-1])
+    return PeeledLoop(entries[0], labels[0], ops[entries[0]], ops[labels[0]], ops[-1])
 
 
 def drop_invariant_label_args(trace: Trace) -> bool:
     """After the body is optimised, a label argument that the body's jump passes back
     unchanged holds, in every iteration, what the preamble's jump gave it: replace it
     by that value and drop it from the label and both jumps.  True when one went."""
-    loop = _peeled_loop(trace)
+    loop = peeled_loop(trace)
     if loop is None:
         return False
     label, entry, end = loop.label, loop.entry, loop.end
@@ -177,7 +180,7 @@ def unbox_label_args(trace: Trace) -> bool:
     jump may instead pass an object the preamble guarded to be of the box's class
     and unboxed (a value read from memory, say): it then passes what it unboxed.
     True when one did."""
-    loop = _peeled_loop(trace)
+    loop = peeled_loop(trace)
     if loop is None:
         return False
     entry_at, label_at, entry, label, end = loop
@@ -326,7 +329,7 @@ def export_loads(trace: Trace, carried=()) -> list[tuple[Box, Op]]:
     round made arguments already.  Returns the new label arguments with the load
     each stands for (empty when none did); the passes should run again so that the
     heap cache answers the loads added before the two jumps."""
-    loop = _peeled_loop(trace)
+    loop = peeled_loop(trace)
     if loop is None:
         return []
     entry_at, label_at, entry, label, end = loop
